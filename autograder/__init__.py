@@ -1,0 +1,1 @@
+"""The kit's tooling: the ``mlpkit`` command line and (to come) the grading engine."""

@@ -1,0 +1,55 @@
+"""``mlpkit``: the kit's command line.  Each subcommand is one entry of
+``COMMANDS``: a function that adds its arguments and the one that runs it."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+class UserError(Exception):
+    """A mistake of the caller's, reported as one line without a traceback."""
+
+
+def _moons_arguments(parser):
+    parser.add_argument("--no-experiments", action="store_true",
+                        help="skip the Part 6 architecture and learning-rate tables")
+
+
+def _moons(args) -> int:
+    from reference import experiments
+
+    data = experiments.moons_data()
+    run = experiments.moons_run(data)
+    architectures = [] if args.no_experiments else experiments.architecture_runs(data)
+    rates = [] if args.no_experiments else experiments.learning_rate_runs(data)
+    print(experiments.format_moons_report(data, run, architectures, rates))
+    return 0
+
+
+COMMANDS = {
+    "moons": ("train the tutorial's moons model with the reference and print its results",
+              _moons_arguments, _moons),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlpkit", description="MLP course kit: reference, release and grading.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(command)
+        command.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as error:
+        print(f"mlpkit: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

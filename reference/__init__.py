@@ -11,7 +11,7 @@ from .backprop import backward, update_parameters
 from .datasets import make_circles, make_moons, make_spirals, standardize, train_test_split
 from .forward import count_parameters, forward, layer_forward
 from .gradcheck import elementwise_gradient, numerical_gradient, relative_error
-from .losses import binary_cross_entropy, categorical_cross_entropy, l2_penalty, one_hot
+from .losses import binary_cross_entropy, categorical_cross_entropy, l2_gradient, l2_penalty, one_hot
 from .mlp import MLP
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum, RMSprop, inverse_time_decay, make_optimizer
 from .plotting import plot_activations, plot_decision_boundary, plot_losses
@@ -19,7 +19,7 @@ from .plotting import plot_activations, plot_decision_boundary, plot_losses
 __all__ = [
     "ACTIVATIONS", "DERIVATIVES", "OPTIMIZERS", "MLP", "SGD", "Adam", "Momentum", "RMSprop",
     "backward", "binary_cross_entropy", "categorical_cross_entropy", "count_parameters",
-    "elementwise_gradient", "forward", "inverse_time_decay", "l2_penalty", "layer_forward",
+    "elementwise_gradient", "forward", "inverse_time_decay", "l2_gradient", "l2_penalty", "layer_forward",
     "make_circles", "make_moons", "make_optimizer", "make_spirals", "numerical_gradient", "one_hot",
     "plot_activations", "plot_decision_boundary", "plot_losses", "relative_error", "relu",
     "relu_derivative", "sigmoid", "sigmoid_derivative", "softmax", "standardize", "tanh",

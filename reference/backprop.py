@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import DERIVATIVES, OUTPUT_LOSSES, lookup
+from .losses import l2_gradient
 
 
 def backward(y: np.ndarray, params: dict, cache: dict, activations: list, *, l2_lambda: float = 0.0) -> dict:
@@ -31,7 +32,7 @@ def backward(y: np.ndarray, params: dict, cache: dict, activations: list, *, l2_
         grads[f"dW{l}"] = (1 / m) * (dz @ a_prev.T)
         grads[f"db{l}"] = (1 / m) * np.sum(dz, axis=1, keepdims=True)
         if l2_lambda:
-            grads[f"dW{l}"] = grads[f"dW{l}"] + (l2_lambda / m) * params[f"W{l}"]
+            grads[f"dW{l}"] = grads[f"dW{l}"] + l2_gradient(params[f"W{l}"], l2_lambda, m)
         if l > 1:
             derivative = lookup(DERIVATIVES, activations[l - 2], "hidden activation")
             dz = (params[f"W{l}"].T @ dz) * derivative(cache[f"Z{l - 1}"])

@@ -49,6 +49,12 @@ def l2_penalty(params: dict, l2_lambda: float, m: int) -> float:
     return float(l2_lambda / (2 * m) * total)
 
 
+def l2_gradient(W: np.ndarray, l2_lambda: float, m: int) -> np.ndarray:
+    """Gradient of the L2 term with respect to one weight matrix W (n, n_prev):
+    (lambda / m) W, same shape as W.  Added to that layer's dW."""
+    return (l2_lambda / m) * W
+
+
 LOSSES = {
     "binary_cross_entropy": binary_cross_entropy,
     "categorical_cross_entropy": categorical_cross_entropy,

@@ -47,7 +47,7 @@ def tanh_derivative(z: np.ndarray) -> np.ndarray:
 
 def relu(z: np.ndarray) -> np.ndarray:
     """Rectified linear unit max(0, z).  Shape in = shape out."""
-    return np.maximum(0, z)
+    return np.maximum(z, 0.0)
 
 
 def relu_derivative(z: np.ndarray) -> np.ndarray:

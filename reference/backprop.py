@@ -30,7 +30,7 @@ def backward(y: np.ndarray, params: dict, cache: dict, activations: list, *, l2_
     for l in range(n_layers, 0, -1):
         a_prev = cache[f"A{l - 1}"]
         grads[f"dW{l}"] = (1 / m) * (dz @ a_prev.T)
-        grads[f"db{l}"] = (1 / m) * np.sum(dz, axis=1, keepdims=True)
+        grads[f"db{l}"] = (1 / m) * dz.sum(axis=1, keepdims=True)
         if l2_lambda:
             grads[f"dW{l}"] = grads[f"dW{l}"] + l2_gradient(params[f"W{l}"], l2_lambda, m)
         if l > 1:

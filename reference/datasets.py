@@ -14,20 +14,23 @@ import numpy as np
 def make_moons(n_samples: int = 500, noise: float = 0.2, seed: int = 42):
     """Two interleaving half circles.
 
-    Returns X (2 * (n_samples // 2), 2) with Gaussian noise of standard
-    deviation ``noise``, and y of ints: 0 for the upper moon, 1 for the
-    lower; rows shuffled.
+    Returns X (n_samples, 2) with Gaussian noise of standard deviation
+    ``noise``, and y (n_samples,) of ints: 0 for the upper moon (n_samples
+    // 2 points), 1 for the lower; rows shuffled.
     """
     rng = np.random.RandomState(seed)
-    half = n_samples // 2
-    theta = np.linspace(0, np.pi, half)
-    upper = np.column_stack([np.cos(theta), np.sin(theta)])
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    upper = np.linspace(0, np.pi, n_upper)
+    lower = np.linspace(0, np.pi, n_lower)
     # (1 - sin) - 0.5 rather than 0.5 - sin: the tutorial's order, same bits.
-    lower = np.column_stack([1 - np.cos(theta), 1 - np.sin(theta) - 0.5])
-    X = np.vstack([upper, lower])
+    X = np.vstack([
+        np.column_stack([np.cos(upper), np.sin(upper)]),
+        np.column_stack([1 - np.cos(lower), 1 - np.sin(lower) - 0.5]),
+    ])
     X = X + rng.normal(0, noise, X.shape)
-    y = np.hstack([np.zeros(half), np.ones(half)]).astype(int)
-    order = rng.permutation(2 * half)
+    y = np.hstack([np.zeros(n_upper), np.ones(n_lower)]).astype(int)
+    order = rng.permutation(n_samples)
     return X[order], y[order]
 
 

@@ -18,7 +18,7 @@ def binary_cross_entropy(y_hat: np.ndarray, y: np.ndarray) -> float:
     Returns -(1/m) sum[y log y_hat + (1 - y) log(1 - y_hat)] as a float.
     """
     p = np.clip(y_hat, EPSILON, 1 - EPSILON)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
 def categorical_cross_entropy(y_hat: np.ndarray, y: np.ndarray) -> float:

@@ -26,9 +26,23 @@ def _moons(args) -> int:
     return 0
 
 
+def _release_arguments(parser):
+    from . import release
+
+    release.add_arguments(parser)
+
+
+def _release(args) -> int:
+    from . import release
+
+    return release.run(args)
+
+
 COMMANDS = {
     "moons": ("train the tutorial's moons model with the reference and print its results",
               _moons_arguments, _moons),
+    "release": ("write the student release: nbgrader for every stage, then the students' test kit",
+                _release_arguments, _release),
 }
 
 

@@ -1,0 +1,239 @@
+"""``mlpkit release``: the student version of the course, from the solutions.
+
+The release is a pipeline of small steps, run in this order:
+
+1. ``choose_stages``       which stages to release, and which are not written yet;
+2. ``refuse_code_files``   no ``.py`` file in ``solutions/<stage>/`` (nbgrader
+                           would copy it, solution code and all, to students);
+3. ``generate_notebooks``  nbgrader's ``generate_assignment`` for every stage:
+                           each ``<out>/<stage>/`` is exactly nbgrader's output;
+4. ``remove_stale_stages`` a full release drops stage folders whose solutions
+                           notebook is gone;
+5. ``copy_student_kit``    the students' test harness, requirements and README,
+                           copied verbatim from ``autograder/student_kit/`` to
+                           the release root.
+
+nbgrader runs in this process through ``NbGraderAPI`` with the course's own
+``nbgrader_config.py`` (about 0.1 s a stage after a 2 s import, against
+2.5-3 s a stage for ``nbgrader generate_assignment`` in a subprocess); the
+output is the same file, byte for byte.  Releasing into the course's own
+``assignments/`` records the stages in the course gradebook, as the
+``nbgrader`` command does (``nbgrader autograde`` needs that record); a
+release into any other folder (``--out``) leaves the gradebook alone.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cli import UserError
+
+STAGES = (
+    "01_activations",
+    "02_forward_pass",
+    "03_backprop",
+    "04_mlp_class",
+    "05_moons",
+    "06_extensions",
+)
+COURSE_ROOT = Path(__file__).resolve().parents[1]
+STUDENT_KIT = Path(__file__).resolve().parent / "student_kit"
+KIT_FILES = ("conftest.py", "pytest.ini", "requirements.txt", "README.md")
+SOURCE = "solutions"
+RELEASE = "assignments"
+
+
+@dataclass
+class StageRelease:
+    """One released stage: where its notebook went and what it is worth."""
+
+    stage: str
+    notebook: Path
+    checks: int
+    points: float
+
+
+@dataclass
+class Release:
+    """Everything the steps need, and what they did."""
+
+    root: Path                      # the course: holds nbgrader_config.py and solutions/
+    out: Path                       # the release folder
+    requested: list[str] = field(default_factory=list)  # empty: every stage that exists
+    stages: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)    # known stages without a notebook yet
+    released: list[StageRelease] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    kit: list[Path] = field(default_factory=list)
+
+    @property
+    def full(self) -> bool:
+        return not self.requested
+
+    @property
+    def into_course(self) -> bool:
+        """Whether this is the course's own release folder (then nbgrader
+        records the stages in the course gradebook)."""
+        return self.out.resolve() == (self.root / RELEASE).resolve()
+
+    def notebook(self, stage: str) -> Path:
+        return self.root / SOURCE / stage / f"{stage}.ipynb"
+
+
+# ---------------------------------------------------------------- the steps
+
+def choose_stages(release: Release) -> None:
+    """The stages to release: those asked for, or every stage whose
+    solutions notebook exists.  Unknown names and missing notebooks asked
+    for by name are the caller's mistakes."""
+    source = release.root / SOURCE
+    present = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    known = sorted(set(STAGES) | set(present))
+    if release.requested:
+        for stage in release.requested:
+            if stage not in known:
+                raise UserError(f"unknown stage {stage!r}; the stages are: {', '.join(known)}")
+            if not release.notebook(stage).is_file():
+                raise UserError(f"stage {stage} has no solutions notebook "
+                                f"({release.notebook(stage).relative_to(release.root)})")
+        release.stages = list(dict.fromkeys(release.requested))
+    else:
+        release.stages = [s for s in known if release.notebook(s).is_file()]
+        release.missing = [s for s in known if not release.notebook(s).is_file()]
+        if not release.stages:
+            raise UserError(f"no solutions notebook found: expected {SOURCE}/<stage>/<stage>.ipynb "
+                            f"under {release.root}")
+
+
+def refuse_code_files(release: Release) -> None:
+    """nbgrader copies every non-notebook file of a stage folder to the
+    students unchanged, so a .py file there would hand out its code."""
+    for stage in release.stages:
+        folder = release.root / SOURCE / stage
+        for path in sorted(folder.rglob("*.py")):
+            if "__pycache__" in path.parts or ".ipynb_checkpoints" in path.parts:
+                continue
+            raise UserError(f"{path.relative_to(release.root)} would be copied to students as it is; "
+                            "put its code in the notebook (or outside solutions/)")
+
+
+def generate_notebooks(release: Release) -> None:
+    """nbgrader generate_assignment STAGE --force, for every chosen stage."""
+    api = _nbgrader_api(release)
+    for stage in release.stages:
+        result = api.generate_assignment(stage, force=True, create=True)
+        if not result["success"]:
+            raise UserError(f"nbgrader could not generate {stage}: {_nbgrader_error(result)}")
+        notebook = release.out / stage / f"{stage}.ipynb"
+        checks, points = _graded_cells(notebook)
+        release.released.append(StageRelease(stage, notebook, checks, points))
+
+
+def remove_stale_stages(release: Release) -> None:
+    """A full release removes ``<out>/<stage>/`` folders of stages that have
+    no solutions notebook any more, so the release matches solutions/.  Only
+    folders that look like a stage (holding ``<stage>.ipynb``) are touched."""
+    if not release.full or not release.out.is_dir():
+        return
+    for folder in sorted(release.out.iterdir()):
+        if (folder.is_dir() and folder.name not in release.stages
+                and (folder / f"{folder.name}.ipynb").is_file()):
+            shutil.rmtree(folder)
+            release.removed.append(folder)
+
+
+def copy_student_kit(release: Release) -> None:
+    """The students' test harness and its papers, at the release root."""
+    release.out.mkdir(parents=True, exist_ok=True)
+    for name in KIT_FILES:
+        target = release.out / name
+        shutil.copyfile(STUDENT_KIT / name, target)
+        release.kit.append(target)
+
+
+STEPS = (choose_stages, refuse_code_files, generate_notebooks, remove_stale_stages, copy_student_kit)
+
+
+def make_release(root: Path = COURSE_ROOT, out: Path | None = None, stages=()) -> Release:
+    """Run every step; ``out`` defaults to the course's ``assignments/``."""
+    root = Path(root).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise UserError(f"{root} has no nbgrader_config.py: is it the course repository?")
+    release = Release(root=root, out=Path(out).resolve() if out else root / RELEASE,
+                      requested=list(stages or ()))
+    for step in STEPS:
+        step(release)
+    return release
+
+
+# ---------------------------------------------------------------- nbgrader
+
+def _nbgrader_api(release: Release):
+    """An NbGraderAPI on the course's own nbgrader_config.py, writing into
+    ``release.out``.  User-wide Jupyter configuration is not read, so the
+    release depends on the repository only."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(release.root)).load_config()
+    config.CourseDirectory.root = str(release.root)
+    if not release.into_course:
+        config.CourseDirectory.release_directory = str(release.out)
+        config.GenerateAssignment.no_database = True   # what `--no-db` sets
+        config.SaveCells.enabled = False
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def _nbgrader_error(result: dict) -> str:
+    """One line from nbgrader's captured log or traceback."""
+    for line in result.get("log", "").splitlines():
+        if line.startswith(("[ERROR]", "[CRITICAL]")):
+            return line.split("]", 1)[1].strip()
+    lines = [line for line in result.get("error", "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+def _graded_cells(notebook: Path) -> tuple[int, float]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    graded = [c["metadata"]["nbgrader"] for c in cells
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    return len(graded), float(sum(g.get("points", 0) for g in graded))
+
+
+# ---------------------------------------------------------------- the command
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--stage", action="append", default=[], metavar="NAME",
+                        help="release only this stage (repeatable); default: every stage "
+                             "that has a solutions notebook")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help=f"release folder (default: {RELEASE}/ of the course; elsewhere "
+                             "the course gradebook is not touched)")
+
+
+def run(args) -> int:
+    release = make_release(COURSE_ROOT, args.out, args.stage)
+    print(report(release))
+    return 0
+
+
+def report(release: Release) -> str:
+    def shown(path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    lines = []
+    for done in release.released:
+        lines.append(f"released {done.stage}: {shown(done.notebook)} "
+                     f"({done.checks} checks, {done.points:g} points)")
+    for stage in release.missing:
+        lines.append(f"skipped  {stage}: no {SOURCE}/{stage}/{stage}.ipynb yet")
+    for folder in release.removed:
+        lines.append(f"removed  {shown(folder)}: its solutions notebook is gone")
+    lines.append(f"student kit: {', '.join(p.name for p in release.kit)} in {shown(release.out)}")
+    return "\n".join(lines)

@@ -199,7 +199,8 @@ class NotebookRun:
     def reset(self) -> None:
         self.namespace = {"__name__": "__main__"}
         self.position = 0            # index of the next cell to run
-        self.problems: list[str] = []  # failures of ordinary cells not yet reported
+        self.failed: list[tuple[Cell, BaseException]] = []  # ordinary cells that raised
+        self.reported = 0            # how many of them a failed check has mentioned
 
     def run_check(self, index: int) -> CellResult:
         """Run every cell before ``index`` (once), then the check at ``index``."""
@@ -211,14 +212,21 @@ class NotebookRun:
             cell = self.cells[self.position]
             result = run_cell(cell, self.namespace, self.path.parent, quiet=True)
             if result.error is not None and not isinstance(result.error, NotImplementedError):
-                self.problems.append(f"{cell.label} stopped with {describe_error(result.error, short=True)}")
+                self.failed.append((cell, result.error))
             self.position += 1
         self.position = index + 1
         return run_cell(self.cells[index], self.namespace, self.path.parent)
 
-    def take_problems(self) -> list[str]:
-        problems, self.problems = self.problems, []
-        return problems
+    def earlier_failures(self, error: BaseException | None) -> list[str]:
+        """Failed ordinary cells that may explain ``error``: the cell that
+        should have defined a missing name, else those not mentioned yet."""
+        if isinstance(error, NameError) and getattr(error, "name", None):
+            culprits = [(c, e) for c, e in self.failed if error.name in _DEFINES.findall(c.source)]
+            if culprits:
+                return [f"{cell.label} stopped with {describe_error(e, short=True)}, "
+                        f"so {error.name} was never defined" for cell, e in culprits]
+        new, self.reported = self.failed[self.reported:], len(self.failed)
+        return [f"{cell.label} stopped with {describe_error(e, short=True)}" for cell, e in new]
 
 
 # ---------------------------------------------------------------- explaining failures
@@ -280,8 +288,6 @@ def explain_failure(cell: Cell, result: CellResult) -> tuple[str, list[str]]:
             message = f"this assertion failed: {(frames[-1].line or '').strip()}"
         reason = message.splitlines()[0] if message else "an assertion failed"
         lines = message.splitlines() or [reason]
-        if frames and frames[-1].filename != cell.filename:
-            lines.append(f"(raised at {_where(frames[-1])})")
         return reason, lines
     if isinstance(error, CellTimeout):
         reason = str(error)
@@ -379,13 +385,13 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         result = self.run.run_check(self.index)
-        earlier = self.run.take_problems()
         if result.ok:
             self._record(True)
             return
         reason, lines = explain_failure(self.cell, result)
-        if earlier and not isinstance(result.error, NotImplementedError):
-            lines.append("Earlier cells also failed, which may be the real cause:")
+        earlier = [] if isinstance(result.error, NotImplementedError) else self.run.earlier_failures(result.error)
+        if earlier:
+            lines.append("An earlier cell failed, which may be the real cause:")
             lines += [f"  {problem}" for problem in earlier]
         self._record(False, reason)
         raise CheckFailed(reason, lines)

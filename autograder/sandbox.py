@@ -1,0 +1,367 @@
+"""The grader's side of the sandbox: start the child processes, talk to
+them, time them out and kill them (see ``autograder/child.py`` for the far
+side and ``docs/grading.md`` for what is guaranteed).
+
+One ``Sandbox`` per grading run starts a zygote (``python -I -S -B``,
+scrubbed environment, a ``sys.path`` of the standard library plus a folder
+of links to NumPy, Matplotlib and their dependencies only).  Each
+``Session`` is one supervised runner process in which one notebook's cells
+run; the grader sends it requests on a socket pair, reads what it prints
+through a pipe (keeping at most ``Limits.output_bytes``), and ends it by
+closing a control socket, upon which the supervisor kills the runner and
+everything below it and reports back.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import wire
+
+CHILD_SCRIPT = Path(__file__).with_name("child.py")
+WIRE_SOURCE = Path(__file__).with_name("wire.py")
+# Distributions the student's process may import (with their dependencies).
+ALLOWED_DISTRIBUTIONS = ("numpy", "matplotlib")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of the student's code.  Times are wall-clock seconds."""
+
+    call_seconds: float = 10.0         # one call into student code (or loading the notebook)
+    check_seconds: float = 60.0        # all the calls of one check
+    submission_seconds: float = 600.0  # everything of one submission
+    memory_bytes: int = 2 * 1024 ** 3  # address space of the student's process (RLIMIT_AS)
+    output_bytes: int = 64 * 1024      # what the student's code prints, kept per stage
+    file_bytes: int = 16 * 1024 ** 2   # largest file the student's code may write
+    namespaces: bool = True            # use Linux namespaces when the kernel allows it
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SessionLost(BaseException):
+    """The student's process timed out, crashed or broke the protocol.
+
+    A ``BaseException`` on purpose: instructor test code that catches
+    ``Exception`` around a student call must not swallow it."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SandboxError(Exception):
+    """The sandbox itself could not be started (not the student's fault)."""
+
+
+# ------------------------------------------------------------------ links
+
+def _requirement_names(distribution) -> list:
+    names = []
+    for requirement in distribution.requires or []:
+        if ";" in requirement and "extra" in requirement.split(";", 1)[1]:
+            continue
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if match:
+            names.append(match.group(0))
+    return names
+
+
+def allowed_top_levels() -> dict:
+    """{name: path} of every top-level entry (package, module, ``*.libs``
+    folder, dist-info) of the allowed distributions and their dependencies."""
+    entries, seen, queue = {}, set(), list(ALLOWED_DISTRIBUTIONS)
+    while queue:
+        name = queue.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        queue.extend(_requirement_names(distribution))
+        for file in distribution.files or []:
+            first = file.parts[0]
+            if first in ("..", "__pycache__") or first.endswith(".pth"):
+                continue
+            if len(file.parts) == 1 and not first.endswith((".py", ".so")):
+                continue
+            entries.setdefault(first, Path(distribution.locate_file(first)))
+    for forbidden in ("reference", "autograder"):
+        entries.pop(forbidden, None)
+    return entries
+
+
+def build_link_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, target in allowed_top_levels().items():
+        if target.exists():
+            (folder / name).symlink_to(target)
+    return folder
+
+
+def _matplotlib_config(folder: Path) -> Path:
+    """A private MPLCONFIGDIR seeded with the grader's font cache (building
+    it from scratch costs about half a second per run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import matplotlib
+        for cache in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+            shutil.copy(cache, folder / cache.name)
+    except Exception:  # noqa: BLE001 - a missing cache only costs time
+        pass
+    return folder
+
+
+# ------------------------------------------------------------------ sandbox
+
+class Sandbox:
+    """The zygote process and the temporary folders of one grading run."""
+
+    def __init__(self, limits: Limits | None = None, hide: tuple = ()):
+        self.limits = limits or Limits()
+        self.root = Path(tempfile.mkdtemp(prefix="mlpkit-grade-"))
+        self.hide = [str(path) for path in hide if self._may_hide(Path(path))]
+        self.process = None
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _may_hide(self, path: Path) -> bool:
+        """Never hide a folder that holds what the runner needs."""
+        path = path.resolve()
+        needed = [self.root.resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()]
+        needed += [target.resolve() for target in allowed_top_levels().values()]
+        return path.is_dir() and not any(n == path or path in n.parents for n in needed)
+
+    def _start(self) -> None:
+        links = build_link_folder(self.root / "site")
+        home = self.root / "home"
+        home.mkdir()
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home),
+               "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+               "MPLCONFIGDIR": str(_matplotlib_config(self.root / "matplotlib")),
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        self.control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.log_path = self.root / "zygote.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", str(CHILD_SCRIPT), "zygote", str(child_end.fileno())],
+                pass_fds=[child_end.fileno()], env=env, cwd=home, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, start_new_session=True)
+        child_end.close()
+        self.control.sendall(json.dumps({"path": str(links), "wire": WIRE_SOURCE.read_text(),
+                                         "grader_pid": os.getpid()}).encode())
+        reply = self._control_reply(30.0)
+        if not reply.get("ready"):
+            raise SandboxError(f"the sandbox did not start: {self._log_tail()}")
+        self.zygote_pid = reply["pid"]
+
+    def _control_reply(self, timeout: float) -> dict:
+        self.control.settimeout(timeout)
+        try:
+            data = self.control.recv(1 << 16)
+        except (TimeoutError, OSError):
+            data = b""
+        if not data:
+            raise SandboxError(f"the sandbox stopped answering: {self._log_tail()}")
+        return json.loads(data)
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-2000:].strip() or "(no output)"
+        except OSError:
+            return "(no log)"
+
+    def session(self, name: str = "session") -> "Session":
+        return Session(self, name)
+
+    def close(self) -> None:
+        if self.process is not None:
+            try:
+                self.control.close()
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@dataclass
+class SessionEnd:
+    """How a session ended: the runner's exit, how many stray processes the
+    supervisor had to kill, and what the student's code printed."""
+    exit: str
+    killed: int
+    output: str
+
+
+class Session:
+    """One runner process: load cells, make requests, end it."""
+
+    def __init__(self, sandbox: Sandbox, name: str):
+        self.sandbox, self.name, self.limits = sandbox, name, sandbox.limits
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=sandbox.root))
+        self.proto, proto_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.ctl, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        output_read, output_write = os.pipe()
+        self.ended = None
+        self.lost = None  # the SessionLost reason once the runner is unusable
+        self.last_cell = None
+        self.next_id = 1
+        self.runner_pid = self.supervisor_pid = None
+        self._output, self._dropped = bytearray(), 0
+        self._drain = threading.Thread(target=self._drain_output, args=(output_read,), daemon=True)
+        self._drain.start()
+        request = {"workdir": str(self.workdir), "hide": sandbox.hide, "namespaces": sandbox.limits.namespaces,
+                   "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
+                              "cpu_seconds": math.ceil(self.limits.submission_seconds) + 5}}
+        try:
+            socket.send_fds(sandbox.control, [json.dumps(request).encode()],
+                            [proto_child.fileno(), output_write, ctl_child.fileno()])
+        finally:
+            proto_child.close()
+            ctl_child.close()
+            os.close(output_write)
+        self.supervisor_pid = sandbox._control_reply(30.0)["supervisor"]
+        started = self._control_message(30.0)
+        self.runner_pid = started.get("runner")
+        self.namespaces = started.get("namespaces", False)
+        try:
+            hello = wire.recv(self.proto, time.monotonic() + 30.0)
+        except (TimeoutError, EOFError, OSError, wire.WireError):
+            self.close()
+            raise SandboxError(f"the sandbox's runner did not start: {self.output()[-2000:]}")
+        self.isolation = [str(item) for item in hello.get("isolation", [])]
+
+    # ------------------------------------------------------------- output
+    def _drain_output(self, fd: int) -> None:
+        cap = self.limits.output_bytes
+        with os.fdopen(fd, "rb", buffering=0) as pipe:
+            while True:
+                chunk = pipe.read(1 << 16)
+                if not chunk:
+                    return
+                room = cap - len(self._output)
+                if room > 0:
+                    self._output += chunk[:room]
+                self._dropped += max(0, len(chunk) - max(room, 0))
+
+    def output(self) -> str:
+        text = self._output.decode(errors="replace")
+        if self._dropped:
+            text += f"\n[... {self._dropped} more bytes of output not kept]"
+        return text
+
+    # ------------------------------------------------------------ control
+    def _control_message(self, timeout: float) -> dict:
+        self.ctl.settimeout(timeout)
+        try:
+            data = self.ctl.recv(1 << 16)
+        except (TimeoutError, OSError):
+            return {}
+        return json.loads(data) if data else {}
+
+    # ------------------------------------------------------------ requests
+    def request(self, message: dict, timeout: float, on_callback=None) -> dict:
+        """Send one request and wait for its reply, at most ``timeout``
+        seconds.  Meanwhile the runner may ask for callbacks (a method of an
+        object the grader passed in): ``on_callback(message)`` answers them.
+        Raises SessionLost (and ends the session) on a timeout, a crash or a
+        broken reply."""
+        if self.lost:
+            raise SessionLost(self.lost)
+        message = dict(message, id=self.next_id)
+        self.next_id += 1
+        deadline = time.monotonic() + max(timeout, 0.0)
+        try:
+            wire.send(self.proto, message)
+            while True:
+                reply = wire.recv(self.proto, deadline)
+                if reply.get("op") == "progress":
+                    self.last_cell = str(reply.get("cell"))
+                    continue
+                if reply.get("op") == "callback" and on_callback is not None:
+                    answer = on_callback(reply)
+                    if self.lost:
+                        raise SessionLost(self.lost)
+                    wire.send(self.proto, dict(answer, op="callback_reply", cb=reply.get("cb")))
+                    continue
+                if reply.get("id") == message["id"]:
+                    return reply
+        except TimeoutError:
+            self._lose(f"timed out after {timeout:g} s")
+        except (EOFError, ConnectionError, BrokenPipeError):
+            self._lose("the student's process ended unexpectedly")
+        except (OSError, wire.WireError) as error:
+            self._lose(f"the student's process sent an unreadable reply ({error})")
+        raise SessionLost(self.lost)
+
+    def _lose(self, reason: str) -> None:
+        end = self.close()
+        if "ended unexpectedly" in reason and end.exit not in ("killed", ""):
+            reason = f"the student's process ended unexpectedly ({end.exit})"
+        self.lost = reason
+
+    # ---------------------------------------------------------------- end
+    def close(self) -> SessionEnd:
+        """Kill the runner and everything it started; idempotent."""
+        if self.ended:
+            return self.ended
+        exit_status, killed = "", 0
+        try:
+            self.ctl.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        deadline = time.monotonic() + 15
+        done = False
+        while time.monotonic() < deadline:
+            message = self._control_message(max(deadline - time.monotonic(), 0.01))
+            if not message:
+                break
+            if "exited" in message:
+                exit_status = message["exited"]
+            if message.get("done"):
+                exit_status = exit_status or message.get("exit", "")
+                killed = int(message.get("killed", 0))
+                done = True
+                break
+        if not done:  # the supervisor is gone or stuck: kill what we know of directly
+            for pid in (self.runner_pid, self.supervisor_pid):
+                if pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        for sock in (self.proto, self.ctl):
+            sock.close()
+        self._drain.join(timeout=5)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.ended = SessionEnd(exit_status or "killed", killed, self.output())
+        self.lost = self.lost or "the session has ended"
+        return self.ended

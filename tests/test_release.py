@@ -45,6 +45,11 @@ STUDENT_CODE = {
 MIN_LEAK_LENGTH = 8
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
+# Solution lines a stage shows elsewhere on purpose (reviewed): stage -> lines.
+GIVEN_ON_PURPOSE = {
+    # The provided SGD class shows the loop every optimiser's step repeats.
+    "06_extensions": {"for name, value in params.items():"},
+}
 IMPORT_OF_KIT = re.compile(r"^\s*(?:from|import)\s+(?:reference|autograder|tests)\b", re.M)
 
 
@@ -141,6 +146,7 @@ def test_no_line_of_solution_code_reaches_the_release(stage):
     answers = significant(line for cell in solution
                           for line in regions(source(cell), "BEGIN SOLUTION", "END SOLUTION"))
     assert answers or not any("BEGIN SOLUTION" in source(c) for c in solution)
+    answers -= {squeeze(line) for line in GIVEN_ON_PURPOSE.get(stage, ())}
     assert leaked(answers, stage) == [], f"solution lines found in the {stage} release"
 
 

@@ -202,20 +202,32 @@ def supervisor(request: dict, fds: list, wire) -> None:
                 if pid == runner_pid and status is None:
                     status = code
                     _send_packet(control, {"exited": _describe_status(code)})
-        killed = _kill_everything(runner_pid, status is None)
+        killed, reaped = _kill_everything(runner_pid, status is None)
+        status = status if status is not None else reaped
         try:
             _send_packet(control, {"done": True, "killed": killed,
                                    "exit": _describe_status(status) if status is not None else "killed"})
         except OSError:
             pass
+    except BaseException:  # noqa: BLE001 - the zygote's log is the only place to say it
+        traceback.print_exc()
     finally:
         os._exit(0)
 
 
-def _kill_everything(runner_pid: int, runner_alive: bool) -> int:
+def _kill_everything(runner_pid: int, runner_alive: bool) -> tuple:
     """SIGKILL the runner's process group, the runner, and every process
     left below this subreaper, until none remains.  Returns how many
-    processes other than the runner were killed."""
+    processes other than the runner were killed, and the runner's wait
+    status if it was reaped here (its own exit if it had already ended)."""
+    status = None
+    if runner_alive:
+        try:  # a runner that has just ended on its own: keep its exit status
+            pid, code = os.waitpid(runner_pid, os.WNOHANG)
+            if pid == runner_pid:
+                status, runner_alive = code, False
+        except ChildProcessError:
+            runner_alive = False
     if runner_alive:
         _signal(-runner_pid, signal.SIGKILL)
         _signal(runner_pid, signal.SIGKILL)
@@ -234,13 +246,24 @@ def _kill_everything(runner_pid: int, runner_alive: bool) -> int:
                 others.add(pid)
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, code = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 time.sleep(0.005)
                 break
-    return len(others)
+            if pid == runner_pid and status is None:
+                status = code
+    while status is None and time.monotonic() < deadline:  # an init still tearing its namespace down
+        try:
+            pid, code = os.waitpid(runner_pid, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == runner_pid:
+            status = code
+        else:
+            time.sleep(0.005)
+    return len(others), status
 
 
 def _describe_status(code: int) -> str:

@@ -38,11 +38,39 @@ def _release(args) -> int:
     return release.run(args)
 
 
+def _grade_arguments(parser):
+    from . import grade
+
+    grade.add_arguments(parser)
+
+
+def _grade(args) -> int:
+    from . import grade
+
+    return grade.run(args)
+
+
+def _grade_batch_arguments(parser):
+    from . import batch
+
+    batch.add_arguments(parser)
+
+
+def _grade_batch(args) -> int:
+    from . import batch
+
+    return batch.run(args)
+
+
 COMMANDS = {
     "moons": ("train the tutorial's moons model with the reference and print its results",
               _moons_arguments, _moons),
     "release": ("write the student release: nbgrader for every stage, then the students' test kit",
                 _release_arguments, _release),
+    "grade": ("grade a student's notebooks in a sandbox: a table, and optionally results.json or JUnit XML",
+              _grade_arguments, _grade),
+    "grade-batch": ("grade a class in parallel, resumably: results, feedback pages, gradebook.sqlite and grades.csv",
+                    _grade_batch_arguments, _grade_batch),
 }
 
 
@@ -66,4 +94,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the package's copy of this module, so that the UserError raised by
+    # subcommands (which import autograder.cli) is the one caught above.
+    from autograder.cli import main as package_main
+    sys.exit(package_main())

@@ -108,9 +108,9 @@ def allowed_top_levels() -> dict:
     return entries
 
 
-def build_link_folder(folder: Path) -> Path:
+def build_link_folder(folder: Path, links: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, target in allowed_top_levels().items():
+    for name, target in links.items():
         if target.exists():
             (folder / name).symlink_to(target)
     return folder
@@ -137,6 +137,9 @@ class Sandbox:
     def __init__(self, limits: Limits | None = None, hide: tuple = ()):
         self.limits = limits or Limits()
         self.root = Path(tempfile.mkdtemp(prefix="mlpkit-grade-"))
+        self.links = allowed_top_levels()
+        self._needed = [self.root.resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()]
+        self._needed += [target.resolve() for target in self.links.values()]
         self.hide = [str(path) for path in hide if self._may_hide(Path(path))]
         self.process = None
         try:
@@ -148,12 +151,10 @@ class Sandbox:
     def _may_hide(self, path: Path) -> bool:
         """Never hide a folder that holds what the runner needs."""
         path = path.resolve()
-        needed = [self.root.resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()]
-        needed += [target.resolve() for target in allowed_top_levels().values()]
-        return path.is_dir() and not any(n == path or path in n.parents for n in needed)
+        return path.is_dir() and not any(n == path or path in n.parents for n in self._needed)
 
     def _start(self) -> None:
-        links = build_link_folder(self.root / "site")
+        links = build_link_folder(self.root / "site", self.links)
         home = self.root / "home"
         home.mkdir()
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home),
@@ -191,10 +192,13 @@ class Sandbox:
         except OSError:
             return "(no log)"
 
-    def session(self, name: str = "session") -> "Session":
-        return Session(self, name)
+    def session(self, name: str = "session", hide=()) -> "Session":
+        """A new runner; ``hide`` adds folders to hide from this one only."""
+        return Session(self, name, [str(p) for p in hide if self._may_hide(Path(p))])
 
     def close(self) -> None:
+        if os.environ.get("MLPKIT_SANDBOX_LOG") and self.process is not None:
+            print(self._log_tail(), file=sys.stderr)
         if self.process is not None:
             try:
                 self.control.close()
@@ -224,7 +228,7 @@ class SessionEnd:
 class Session:
     """One runner process: load cells, make requests, end it."""
 
-    def __init__(self, sandbox: Sandbox, name: str):
+    def __init__(self, sandbox: Sandbox, name: str, hide=()):
         self.sandbox, self.name, self.limits = sandbox, name, sandbox.limits
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=sandbox.root))
         self.proto, proto_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -238,7 +242,7 @@ class Session:
         self._output, self._dropped = bytearray(), 0
         self._drain = threading.Thread(target=self._drain_output, args=(output_read,), daemon=True)
         self._drain.start()
-        request = {"workdir": str(self.workdir), "hide": sandbox.hide, "namespaces": sandbox.limits.namespaces,
+        request = {"workdir": str(self.workdir), "hide": sandbox.hide + list(hide), "namespaces": sandbox.limits.namespaces,
                    "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
                               "cpu_seconds": math.ceil(self.limits.submission_seconds) + 5}}
         try:
@@ -324,7 +328,7 @@ class Session:
 
     def _lose(self, reason: str) -> None:
         end = self.close()
-        if "ended unexpectedly" in reason and end.exit not in ("killed", ""):
+        if "ended unexpectedly" in reason and end.exit.startswith(("exit code", "killed by")):
             reason = f"the student's process ended unexpectedly ({end.exit})"
         self.lost = reason
 

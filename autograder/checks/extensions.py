@@ -1,0 +1,3 @@
+"""Hidden checks of stage 06_extensions (to come)."""
+STAGE = "06_extensions"
+CHECKS = []

@@ -17,8 +17,9 @@ from autograder.release import KIT_FILES, STAGES, STUDENT_KIT
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = ROOT / "assignments"
-# Left behind by tools, never part of a release (nbgrader ignores them too).
-IGNORED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
+# Left behind by tools (running pytest or Jupyter in the folder), never
+# part of a release; nbgrader ignores the first three too.
+IGNORED = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".benchmarks"}
 
 
 def solution_path(stage: str) -> Path:

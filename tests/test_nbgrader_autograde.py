@@ -68,13 +68,16 @@ def autograded(tmp_path_factory):
         pytest.skip("no solutions notebook written yet")
     base = tmp_path_factory.mktemp("nbgrader")
     runs = {}
+    # The kernels inherit this environment: it must not silence warnings,
+    # or a test cell's stderr (which nbgrader scores 0) would go unseen.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
     for student in STUDENTS:
         course = make_course(base / student, stages)
         for stage in stages:
             submit(course, student, stage)
         runs[student] = (course, subprocess.Popen(
             ["nbgrader", "autograde", "*", "--force"], cwd=course, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": "ignore"}))
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env))
     results = {}
     for student, (course, process) in runs.items():
         log, _ = process.communicate(timeout=900)

@@ -24,6 +24,7 @@ release into any other folder (``--out``) leaves the gradebook alone.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,10 +188,19 @@ def _nbgrader_api(release: Release):
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
+_EXCEPTION_LINE = re.compile(r"^\s*(?:\w+\.)*(\w+(?:Error|Exception)): (.+)$")
+
+
 def _nbgrader_error(result: dict) -> str:
-    """One line from nbgrader's captured log or traceback."""
-    for line in result.get("log", "").splitlines():
-        if line.startswith(("[ERROR]", "[CRITICAL]")):
+    """One line from nbgrader's captured log: its first exception (for
+    instance "ValidationError: Duplicate grade id: test_relu"), else its
+    first error message."""
+    log = result.get("log", "").splitlines()
+    for line in log:
+        if match := _EXCEPTION_LINE.match(line):
+            return f"{match[1]}: {match[2].strip()}"
+    for line in log:
+        if line.startswith(("[ERROR]", "[CRITICAL]")) and "Traceback" not in line:
             return line.split("]", 1)[1].strip()
     lines = [line for line in result.get("error", "").splitlines() if line.strip()]
     return lines[-1].strip() if lines else "unknown error"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import json
 import re
 import subprocess
 import sys
@@ -332,3 +333,18 @@ def test_a_full_release_drops_stages_whose_solution_is_gone(tmp_path):
     made = release.make_release(course, out=out)
     assert made.removed == [out / "00_gone"]
     assert (out / "notes").exists(), "only folders that look like a stage are removed"
+
+
+@pytest.mark.slow
+def test_an_nbgrader_failure_is_one_line_naming_the_cause(tmp_path):
+    course = sample_course.make_course(tmp_path / "course")
+    path = course / "solutions" / sample_course.STAGE / f"{sample_course.STAGE}.ipynb"
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_twice":
+            cell["metadata"]["nbgrader"]["grade_id"] = "test_square"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    with pytest.raises(UserError) as raised:
+        release.make_release(course, out=tmp_path / "out")
+    assert str(raised.value) == ("nbgrader could not generate 01_sample: "
+                                 "ValidationError: Duplicate grade id: test_square")

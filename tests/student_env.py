@@ -79,21 +79,23 @@ def blocked_modules(allowed: tuple[str, ...]) -> frozenset[str]:
     return frozenset(blocked)
 
 
-def start_pytest(release: Path, *args: str, runner_folder: Path) -> subprocess.Popen:
-    """``python -m pytest ARGS`` in ``release``, started, not waited for."""
+def start_pytest(release: Path, *args: str, runner_folder: Path, env: dict | None = None) -> subprocess.Popen:
+    """``python -m pytest ARGS`` in ``release``, started, not waited for;
+    ``env`` adds environment variables."""
     blocked = blocked_modules(tuple(sorted(requirements(release))))
     runner = runner_folder / "student_pytest.py"
     runner.write_text(RUNNER.format(blocked=sorted(blocked)), encoding="utf-8")
+    extra = env or {}
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "PYTHON"))}
-    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="120")
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="120", **extra)
     return subprocess.Popen([sys.executable, "-I", str(runner), "-p", "no:cacheprovider", *args],
                             cwd=release, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def run_pytest(release: Path, *args: str, runner_folder: Path, timeout: float = 600):
+def run_pytest(release: Path, *args: str, runner_folder: Path, timeout: float = 600, env: dict | None = None):
     """(exit code, output) of a student's pytest run in ``release``."""
-    process = start_pytest(release, *args, runner_folder=runner_folder)
+    process = start_pytest(release, *args, runner_folder=runner_folder, env=env)
     output, _ = process.communicate(timeout=timeout)
     return process.returncode, output
 

@@ -127,8 +127,8 @@ def student_copy(sample_release, tmp_path, answers: dict[str, str] | None = None
     return folder
 
 
-def run(folder, tmp_path, *args):
-    code, output = run_pytest(folder, *args, runner_folder=tmp_path)
+def run(folder, tmp_path, *args, env=None):
+    code, output = run_pytest(folder, *args, runner_folder=tmp_path, env=env)
     table = points_table(output)
     return code, output, table[sample_course.STAGE]
 
@@ -208,3 +208,13 @@ def test_the_students_python_has_only_the_requirements(sample_release, tmp_path)
     assert table["checks"]["test_square"][3].startswith("ModuleNotFoundError: No module named 'reference'")
     assert "No module named 'reference' (not in the release's requirements.txt)" in output
     assert table["checks"]["test_twice"][3].startswith("ModuleNotFoundError: No module named 'nbclient'")
+
+
+def test_an_endless_loop_fails_its_check_and_the_run_goes_on(sample_release, tmp_path):
+    stubborn = "    while True:\n        try:\n            sum(range(10**6))\n        except Exception:\n            pass"
+    folder = student_copy(sample_release, tmp_path, {"answer_square": "    out = z * z", "answer_twice": stubborn})
+    code, output, table = run(folder, tmp_path, env={"MLPKIT_CELL_TIME_LIMIT": "1"})
+    assert table["checks"]["test_square"] == ("PASS", 2, 2, "")
+    status, earned, _, reason = table["checks"]["test_twice"]
+    assert (status, earned) == ("FAIL", 0)
+    assert reason.startswith("this cell ran for more than 1 s"), reason

@@ -31,20 +31,38 @@ def copy_release(target):
     return target
 
 
+def paste_answers(release_notebook, solution_notebook) -> None:
+    """The release notebook as a student who wrote the solutions would hand
+    it in: each answer cell replaced by the solutions notebook's cell of the
+    same grade_id, everything else (tests without hidden parts) as released."""
+    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"]
+               for c in json.loads(solution_notebook.read_text(encoding="utf-8"))["cells"]
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    notebook = json.loads(release_notebook.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("solution"):
+            cell["source"] = answers[grading["grade_id"]]
+    release_notebook.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def student_runs(tmp_path_factory):
-    """{"stubs": (exit code, output, table), "solutions": ...}: pytest in a
-    copy of assignments/ as released, and with the solutions copied in."""
+    """{"stubs": (exit code, output, table), "solutions": ..., "answers": ...}:
+    pytest in a copy of assignments/ as released, with the solutions
+    notebooks copied over the stubs, and with only the answers pasted in."""
     if not ASSIGNMENTS.is_dir():
         pytest.fail("no assignments/ folder: run `mlpkit release`")
     base = tmp_path_factory.mktemp("student")
     stubs = copy_release(base / "stubs")
     solved = copy_release(base / "solutions")
+    answered = copy_release(base / "answers")
     for stage in STAGES:
         if solution_path(stage).is_file() and release_path(solved, stage).is_file():
             shutil.copyfile(solution_path(stage), release_path(solved, stage))
+            paste_answers(release_path(answered, stage), solution_path(stage))
     running = {name: start_pytest(folder, runner_folder=base)
-               for name, folder in (("stubs", stubs), ("solutions", solved))}
+               for name, folder in (("stubs", stubs), ("solutions", solved), ("answers", answered))}
     results = {}
     for name, process in running.items():
         output, _ = process.communicate(timeout=900)
@@ -73,10 +91,13 @@ def test_the_stubs_score_zero(stage, student_runs):
     assert table[stage]["total"] == (0, sum(checks.values()))
 
 
+@pytest.mark.parametrize("run", ["solutions", "answers"])
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_solutions_score_every_public_point(stage, student_runs):
+def test_the_solutions_score_every_public_point(stage, run, student_runs):
+    """With the solutions notebook copied over the stub, and with the
+    solutions' answer cells pasted into the released notebook."""
     checks = released_checks(stage)
-    _, output, table = student_runs["solutions"]
+    _, output, table = student_runs[run]
     assert stage in table, output[-3000:]
     rows = table[stage]["checks"]
     assert rows == {name: ("PASS", points, points, "") for name, points in checks.items()}, output[-3000:]

@@ -254,7 +254,7 @@ class StageGrader:
         remote.deadline_reason = "the time limit of this check was reached"
         printed = _Capped(PRINTED_CAP)
         started = time.monotonic()
-        passed, message = False, ""
+        passed, message, found = False, "", None
         saved_random = np.random.get_state()
         try:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), \
@@ -267,6 +267,7 @@ class StageGrader:
             passed = True
         except AssertionError as error:
             message = str(error).strip() or "an assertion of the test failed"
+            found = getattr(error, "mistake", None)
         except SessionLost as lost:
             message = self._lost_message(lost.reason)
         except CheckTimeLimit as limit:
@@ -277,8 +278,7 @@ class StageGrader:
             remote.deadline = None
             if not check.source:
                 np.random.set_state(saved_random)
-        found = None
-        if not passed:
+        if not passed and found is None:
             found = mistakes.identify_calls(remote.calls)
             if found and "Likely mistake" not in message:
                 message += "\n" + found.explain()

@@ -160,6 +160,57 @@ mistake("update_parameters", "gradient added instead of subtracted",
     lambda params, grads, learning_rate: {k: v + learning_rate * grads["d" + k] for k, v in params.items()})
 
 
+# ------------------------------------------------------------------ 04 MLP class
+# Behaviours of the class, computed explicitly by checks/mlp_class.py:
+# "MLP.init" (layer_sizes, seed) -> params; "MLP.train" (layer_sizes,
+# activations, learning_rate, seed, X, Y, epochs) -> losses;
+# "MLP.predict" (probabilities, threshold) -> labels; "MLP.evaluate" (labels, Y) -> accuracy.
+
+def _init(layer_sizes, seed, draw):
+    rng = np.random.RandomState(seed)
+    params = {}
+    for l in range(1, len(layer_sizes)):
+        params[f"W{l}"] = draw(rng, layer_sizes[l - 1], layer_sizes[l], l)
+        params[f"b{l}"] = np.zeros((layer_sizes[l], 1))
+    return params
+
+
+mistake("MLP.init", "Xavier scale sqrt(1 / n_prev) instead of He's sqrt(2 / n_prev)",
+        "He initialisation for ReLU networks scales by sqrt(2 / n_(l-1)).")(
+    lambda sizes, seed: _init(sizes, seed, lambda rng, p, n, l: rng.randn(n, p) * np.sqrt(1 / p)))
+mistake("MLP.init", "He scale computed from the layer's own width",
+        "Scale by sqrt(2 / n_(l-1)), the number of inputs of the layer, not sqrt(2 / n_l).")(
+    lambda sizes, seed: _init(sizes, seed, lambda rng, p, n, l: rng.randn(n, p) * np.sqrt(2 / n)))
+mistake("MLP.init", "weights drawn with shape (n_prev, n_l) and transposed",
+        "Draw W{l} directly with rng.randn(n_l, n_(l-1)): the same numbers in another layout are other weights.")(
+    lambda sizes, seed: _init(sizes, seed, lambda rng, p, n, l: rng.randn(p, n).T * np.sqrt(2 / p)))
+mistake("MLP.init", "a new generator for every layer",
+        "Create rng = np.random.RandomState(seed) once, before the loop, and draw every layer from it.")(
+    lambda sizes, seed: _init(sizes, seed,
+                              lambda rng, p, n, l: np.random.RandomState(seed).randn(n, p) * np.sqrt(2 / p)))
+
+
+@mistake("MLP.train", "loss recorded after the update",
+         "Record each epoch's loss from the forward pass before backward and update_parameters.")
+def _loss_after_update(sizes, activations, learning_rate, seed, X, Y, epochs):
+    model = ref.MLP(sizes, activations, learning_rate=learning_rate, seed=seed)
+    losses = []
+    for _ in range(epochs):
+        model.forward(X)
+        model.backward(Y)
+        model.update_parameters()
+        losses.append(model.compute_loss(model.forward(X), Y))
+    return losses
+
+
+mistake("MLP.predict", "a probability of exactly the threshold labelled 0",
+        "Label 1 where the probability is >= threshold: use >=, not >.")(
+    lambda probabilities, threshold: (probabilities > threshold).astype(int))
+mistake("MLP.evaluate", "accuracy as a percentage",
+        "Return the fraction of correct predictions, between 0 and 1, not a percentage.")(
+    lambda labels, Y: 100.0 * float(np.mean(labels == Y)))
+
+
 # ------------------------------------------------------------------ 05 moons
 @mistake("standardize", "standardising with test-set statistics",
          "Scale X_test with the training set's mean and std: statistics of the test set leak "
@@ -210,6 +261,55 @@ mistake("l2_gradient", "L2 gradient with lambda/(2m) instead of lambda/m",
 mistake("inverse_time_decay", "decay multiplied instead of divided",
         "The schedule is alpha_0 / (1 + decay_rate * epoch).")(
     lambda learning_rate, epoch, decay_rate: learning_rate * (1 + decay_rate * epoch))
+
+
+# Optimisers: "<Name>.steps" (options, params, grads_list, rates) -> params after each step.
+def optimiser_steps(optimiser, params, grads_list, rates) -> list:
+    params = copy.deepcopy(params)
+    history = []
+    for grads, rate in zip(grads_list, rates):
+        optimiser.step(params, grads, rate)
+        history.append(copy.deepcopy(params))
+    return history
+
+
+class _MomentumWithoutDamping(ref.Momentum):
+    def step(self, params, grads, learning_rate):
+        for name, value in params.items():
+            v = self.beta * self.velocity.get(name, 0.0) + grads[f"d{name}"]
+            self.velocity[name] = v
+            value -= learning_rate * v
+
+
+class _RMSpropEpsilonInside(ref.RMSprop):
+    def step(self, params, grads, learning_rate):
+        for name, value in params.items():
+            g = grads[f"d{name}"]
+            s = self.rho * self.square_avg.get(name, 0.0) + (1 - self.rho) * g * g
+            self.square_avg[name] = s
+            value -= learning_rate * g / np.sqrt(s + self.epsilon)
+
+
+class _AdamUncorrected(ref.Adam):
+    def step(self, params, grads, learning_rate):
+        self.t += 1
+        for name, value in params.items():
+            g = grads[f"d{name}"]
+            m = self.beta1 * self.first.get(name, 0.0) + (1 - self.beta1) * g
+            v = self.beta2 * self.second.get(name, 0.0) + (1 - self.beta2) * g * g
+            self.first[name], self.second[name] = m, v
+            value -= learning_rate * m / (np.sqrt(v) + self.epsilon)
+
+
+mistake("Momentum.steps", "momentum without the (1 - beta) factor",
+        "Average the gradients: v = beta * v + (1 - beta) * g.")(
+    lambda options, params, grads, rates: optimiser_steps(_MomentumWithoutDamping(**options), params, grads, rates))
+mistake("RMSprop.steps", "epsilon inside the square root",
+        "Add epsilon after the root: g / (sqrt(s) + epsilon).")(
+    lambda options, params, grads, rates: optimiser_steps(_RMSpropEpsilonInside(**options), params, grads, rates))
+mistake("Adam.steps", "Adam without bias correction",
+        "Divide m by (1 - beta1**t) and v by (1 - beta2**t), with t counting the steps from 1.")(
+    lambda options, params, grads, rates: optimiser_steps(_AdamUncorrected(**options), params, grads, rates))
 
 
 # ------------------------------------------------------------------ look-up

@@ -121,6 +121,22 @@ class RemoteObject:
         return True
 
 
+class RemoteMethod:
+    """A method of a student object: one request per call."""
+
+    __slots__ = ("obj", "attr", "label", "__weakref__")
+
+    def __init__(self, obj, attr, label):
+        self.obj, self.attr, self.label = obj, attr, label
+
+    def __call__(self, *args, **kwargs):
+        remote = object.__getattribute__(self.obj, "_remote")
+        return remote.call(self, args, kwargs, label=self.label)
+
+    def __repr__(self):
+        return f"<method {self.label} of an object in the student's notebook>"
+
+
 def type_name(value) -> str:
     """What the student's value is, in words, for messages."""
     if isinstance(value, RemoteObject):
@@ -194,6 +210,7 @@ class Remote:
         self.rng_synced = None
         self.exports, self.export_ids = {}, {}
         self.plain_only = False
+        self.methods = set()   # (type name, attribute) known to be methods of the student's objects
 
     def load(self, cells: list, timeout: float) -> dict:
         return self.session.request({"op": "load", "cells": cells}, timeout)
@@ -241,7 +258,7 @@ class Remote:
                    "args": [self.codec.encode(a) for a in args],
                    "kwargs": {str(k): self.codec.encode(v) for k, v in kwargs.items()}}
         try:
-            result = self._request(message, label)
+            result = self._request(message, label, (args, kwargs))
         except Exception as error:
             if record is not None:
                 record["error"] = error
@@ -251,8 +268,16 @@ class Remote:
         return result
 
     def getattr(self, obj: RemoteObject, attr: str):
-        label = f"{object.__getattribute__(obj, '_type')}.{attr}"
-        return self._request({"op": "getattr", "target": self._target(obj), "attr": attr}, label)
+        kind = object.__getattribute__(obj, "_type")
+        label = f"{kind}.{attr}"
+        if (kind, attr) in self.methods:
+            return RemoteMethod(obj, attr, label)
+        message = {"op": "getattr", "target": self._target(obj), "attr": attr}
+        value = self._request(message, label)
+        if message.get("method_reply"):
+            self.methods.add((kind, attr))
+            return RemoteMethod(obj, attr, label)
+        return value
 
     def setattr(self, obj: RemoteObject, attr: str, value) -> None:
         label = f"{object.__getattribute__(obj, '_type')}.{attr} = ..."
@@ -262,11 +287,13 @@ class Remote:
     def _target(self, target) -> dict:
         if isinstance(target, str):
             return {"name": target}
+        if isinstance(target, RemoteMethod):
+            return dict(self._target(target.obj), method=target.attr)
         if object.__getattribute__(target, "_epoch") != self.epoch:
             raise SessionLost("an object from an earlier, ended session was used")
         return {"handle": object.__getattribute__(target, "_handle")}
 
-    def _request(self, message: dict, label: str):
+    def _request(self, message: dict, label: str, arguments=None):
         if self.session is None:
             raise SessionLost("no session")
         timeout = self.call_seconds
@@ -277,8 +304,12 @@ class Remote:
             timeout = min(timeout, left)
         message.update(self._outgoing_state())
         reply = self.session.request(message, timeout, on_callback=self._callback)
+        if reply.get("method") is True:
+            message["method_reply"] = True
         try:
             self._incoming_state(reply)
+            if arguments is not None:
+                self._write_back(reply.get("mutated", []), *arguments)
             if reply.get("ok"):
                 return self.codec.decode(reply.get("value", {"t": "none"}))
         except wire.WireError as error:
@@ -373,6 +404,26 @@ class Remote:
             if type(entry) is dict:
                 warnings.warn_explicit(str(entry.get("message", "")), _warning_category(entry),
                                        "<student code>", 0, module="student")
+
+    def _write_back(self, mutated: list, args: tuple, kwargs: dict) -> None:
+        """Dicts and lists passed in and changed by the student's code
+        (``params[name] = ...``) change here too, in place."""
+        for entry in mutated[:50]:
+            if type(entry) is not dict:
+                raise wire.WireError("malformed mutation")
+            key = entry.get("arg")
+            if type(key) is int and 0 <= key < len(args):
+                target = args[key]
+            elif type(key) is str and key in kwargs:
+                target = kwargs[key]
+            else:
+                raise wire.WireError("mutation of an unknown argument")
+            value = self.codec.decode(entry.get("value"))
+            if type(target) is dict and type(value) is dict:
+                target.clear()
+                target.update(value)
+            elif type(target) is list and type(value) is list:
+                target[:] = value
 
     def _forget(self, token: str) -> None:
         self.arrays.pop(token, None)

@@ -42,7 +42,14 @@ class Check:
 
 
 class CheckFailed(AssertionError):
-    """A hidden check's verdict: the message says what was wrong and what to do."""
+    """A hidden check's verdict: the message says what was wrong and what to
+    do; ``mistake`` is the named classic mistake recognised, if any."""
+
+    def __init__(self, message: str, mistake=None):
+        if mistake is not None:
+            message = f"{message}\n{mistake.explain()}"
+        super().__init__(message)
+        self.mistake = mistake
 
 
 def public_checks(stage: str, instructor: Notebook) -> list:

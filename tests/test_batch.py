@@ -1,0 +1,134 @@
+"""``mlpkit grade-batch`` without the engine: discovery, seeds, the
+gradebook, resuming and errors, with the stand-in grader of
+``batch_fakes.py`` (the kill -9 test with the real engine is in
+``test_batch_kill.py``)."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder import batch
+from autograder.gradebook import ERROR, GRADED, Gradebook, GradebookMismatch, StudentRecord, record_from_results
+
+from .batch_fakes import fake_grader, no_curves
+
+STAGES = ["01_activations", "02_forward_pass"]
+
+
+def make_root(tmp_path, students):
+    root = tmp_path / "submitted"
+    for student in students:
+        (root / student / "01_activations").mkdir(parents=True)
+        (root / student / "01_activations" / "01_activations.ipynb").write_text("{}")
+    return root
+
+
+def run(root, out, **options):
+    options = {"stages": STAGES, "jobs": 2, "seed": 11, "feedback": False, "progress": False,
+               "grader": fake_grader, "curve_maker": no_curves, **options}
+    return batch.run_batch(root, out, **options)
+
+
+def test_students_are_the_folders_of_root_in_either_layout(tmp_path):
+    root = tmp_path / "submitted"
+    (root / "bob" / "01_activations").mkdir(parents=True)
+    (root / "alice").mkdir()
+    (root / "alice" / "01_activations.ipynb").write_text("{}")
+    (root / ".ipynb_checkpoints").mkdir()
+    (root / "_cache").mkdir()
+    (root / "notes.txt").write_text("not a student")
+    assert [name for name, _ in batch.find_students(root)] == ["alice", "bob"]
+    with pytest.raises(batch.BatchError, match="not a folder"):
+        batch.find_students(tmp_path / "nowhere")
+
+
+def test_a_students_seed_depends_on_the_batch_seed_and_their_name_only():
+    assert batch.student_seed(11, "alice") == batch.student_seed(11, "alice")
+    assert batch.student_seed(11, "alice") != batch.student_seed(11, "bob")
+    assert batch.student_seed(11, "alice") != batch.student_seed(12, "alice")
+    assert 0 <= batch.student_seed(11, "alice") < 2 ** 31
+
+
+def test_the_gradebook_holds_each_student_once_and_writes_the_csv(tmp_path):
+    results = fake_grader(tmp_path, STAGES, 3)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.adopt_settings({"stages": STAGES, "seed": 1, "source": "kit"})
+        book.commit(StudentRecord("alice", ERROR, 3, error="first try failed"))
+        book.commit(record_from_results("alice", 3, results, STAGES))   # replaces the error
+        book.commit(StudentRecord("bob", ERROR, 4, error="RuntimeError: boom"))
+        assert book.statuses() == {"alice": GRADED, "bob": ERROR}
+        assert book.count() == 2
+        snapshot = book.snapshot()
+        csv_path = book.write_csv(tmp_path / "grades.csv", STAGES)
+    assert [row[0] for row in snapshot["students"]] == ["alice", "bob"]
+    assert len(snapshot["checks"]) == len(results["tests"])
+    rows = list(csv.reader(csv_path.open()))
+    assert rows == [["student", *STAGES, "total", "status"],
+                    ["alice", "1", "1", "2", "graded"],   # odd seed: 1 point per stage, no notebook in tmp_path
+                    ["bob", "", "", "", "error"]]
+
+
+def test_a_gradebook_refuses_to_mix_two_gradings(tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.adopt_settings({"stages": STAGES, "seed": 5, "source": "kit"})
+        assert book.adopt_settings({"stages": STAGES, "seed": None, "source": "kit"})["seed"] == 5
+        with pytest.raises(GradebookMismatch, match="stages"):
+            book.adopt_settings({"stages": STAGES[:1], "seed": None, "source": "kit"})
+        with pytest.raises(GradebookMismatch, match="seed"):
+            book.adopt_settings({"stages": STAGES, "seed": 6, "source": "kit"})
+
+
+def test_a_rerun_grades_only_what_is_missing_and_ends_identical(tmp_path):
+    root = make_root(tmp_path, ["ann", "ben", "cat", "dan", "eve"])
+    first = run(root, tmp_path / "out")
+    assert (first.graded, first.already, first.errors) == (5, 0, {})
+    with Gradebook(tmp_path / "out" / batch.GRADEBOOK_NAME) as book:
+        complete = book.snapshot()
+        book.db.execute("DELETE FROM students WHERE student IN ('ben', 'eve')")   # as if killed before them
+    csv_before = (tmp_path / "out" / "grades.csv").read_text()
+    second = run(root, tmp_path / "out", seed=None)   # the recorded seed is kept
+    assert (second.graded, second.already) == (2, 3)
+    with Gradebook(tmp_path / "out" / batch.GRADEBOOK_NAME) as book:
+        assert book.snapshot() == complete
+    assert (tmp_path / "out" / "grades.csv").read_text() == csv_before
+    results = json.loads((tmp_path / "out" / "ben" / "results.json").read_text())
+    assert results["tests"][0]["name"] == "01_activations notebook handed in"
+    third = run(root, tmp_path / "out")
+    assert (third.graded, third.already) == (0, 5)
+
+
+def test_the_kits_own_failures_are_recorded_as_errors_not_skipped(tmp_path):
+    root = make_root(tmp_path, ["ann", "kit-bug", "crash", "ben", "cat"])
+    summary = run(root, tmp_path / "out")
+    assert summary.graded == 3
+    assert set(summary.errors) == {"kit-bug", "crash"}
+    assert "RuntimeError: the kit tripped over its own feet" in summary.errors["kit-bug"]
+    assert "grading process died" in summary.errors["crash"] and "alone" in summary.errors["crash"]
+    rows = {row["student"]: row for row in csv.DictReader((tmp_path / "out" / "grades.csv").open())}
+    assert rows["crash"]["status"] == rows["kit-bug"]["status"] == "error"
+    assert rows["ann"]["status"] == "graded" and rows["ann"]["total"] == "4"
+    assert "error: crash:" in summary.describe()
+    again = run(root, tmp_path / "out")           # errors are retried, the graded are not
+    assert (again.already, again.graded, set(again.errors)) == (3, 0, {"kit-bug", "crash"})
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "autograder.cli", "grade-batch", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_mistakes_are_one_line_errors(tmp_path):
+    missing = cli(str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip().splitlines()[-1].startswith("mlpkit: error: ")
+    root = make_root(tmp_path, [])
+    (root).mkdir(parents=True, exist_ok=True)
+    first = cli(str(root), "--out", str(tmp_path / "out"), "--stage", "01_activations", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    other = cli(str(root), "--out", str(tmp_path / "out"), "--stage", "02_forward_pass")
+    assert other.returncode == 2 and "Traceback" not in other.stderr
+    assert "was started with stages = 01_activations, not 02_forward_pass" in other.stderr

@@ -213,7 +213,9 @@ class NotebookRun:
         while self.position < index:
             cell = self.cells[self.position]
             result = run_cell(cell, self.namespace, self.path.parent, quiet=True)
-            if result.error is not None and not isinstance(result.error, NotImplementedError):
+            # A check left out of this run (pytest -k) failing is no cause of another's failure.
+            if (result.error is not None and not cell.graded
+                    and not isinstance(result.error, NotImplementedError)):
                 self.failed.append((cell, result.error))
             self.position += 1
         self.position = index + 1

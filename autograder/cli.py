@@ -62,6 +62,18 @@ def _grade_batch(args) -> int:
     return batch.run(args)
 
 
+def _gradescope_arguments(parser):
+    from . import gradescope
+
+    gradescope.add_arguments(parser)
+
+
+def _gradescope(args) -> int:
+    from . import gradescope
+
+    return gradescope.run(args)
+
+
 COMMANDS = {
     "moons": ("train the tutorial's moons model with the reference and print its results",
               _moons_arguments, _moons),
@@ -71,6 +83,8 @@ COMMANDS = {
               _grade_arguments, _grade),
     "grade-batch": ("grade a class in parallel, resumably: results, feedback pages, gradebook.sqlite and grades.csv",
                     _grade_batch_arguments, _grade_batch),
+    "gradescope": ("write a Gradescope autograder zip (setup.sh, run_autograder, the kit and its hidden checks)",
+                   _gradescope_arguments, _gradescope),
 }
 
 

@@ -87,7 +87,10 @@ class Grader:
                 raise GradingError(f"instructor notebook for {stage}: {problem}") from None
         return self.instructors[stage]
 
-    def grade(self, path, stages=None, seed: int | None = None) -> GradeReport:
+    def grade(self, path, stages=None, seed: int | None = None, transcripts: dict | None = None) -> GradeReport:
+        """Grade one submission.  ``transcripts``, if given, receives per
+        stage every request sent to the student's code and its reply (the
+        mutation harness replays them)."""
         path = Path(path)
         if not path.exists():
             raise GradingError(f"{path} does not exist")
@@ -100,6 +103,8 @@ class Grader:
         for stage in stages:
             grader = StageGrader(self.sandbox, stage, self._instructor(stage), path, seed, self.limits,
                                  deadline, hide)
+            if transcripts is not None:
+                grader.transcript = transcripts.setdefault(stage, [])
             report.stages.append(grader.run())
         report.seconds = time.monotonic() - started
         return report
@@ -135,6 +140,7 @@ class StageGrader:
         self.checks = public_checks(stage, instructor) + hidden_checks(stage)
         self.result = StageResult(stage)
         self.outputs = []
+        self.transcript = None
 
     def run(self) -> StageResult:
         started = time.monotonic()
@@ -161,6 +167,7 @@ class StageGrader:
         cells, problems = plan_cells(self.instructor, student)
         self.result.problems += problems
         self.remote = Remote(self.limits.call_seconds)
+        self.remote.transcript = self.transcript
         names = student_names(self.instructor)
         stand_ins = {name: self.remote.klass(name) if kind == "class" else self.remote.function(name)
                      for name, kind in names.items()}
@@ -258,8 +265,8 @@ class StageGrader:
         saved_random = np.random.get_state()
         try:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), \
-                    warnings.catch_warnings(), np.errstate(all="warn", under="ignore"):
-                warnings.simplefilter("default")
+                    warnings.catch_warnings(record=True), np.errstate(all="warn", under="ignore"):
+                warnings.simplefilter("always")  # recorded and dropped unless a check asks for them
                 if check.source:
                     exec(compile(check.source, f"<test {check.grade_id}>", "exec"), self.namespace)
                 else:

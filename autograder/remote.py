@@ -28,6 +28,7 @@ call behaves as if it ran in this process:
 from __future__ import annotations
 
 import builtins
+import copy
 import inspect
 import sys
 import time
@@ -199,6 +200,7 @@ class Remote:
         self.deadline_reason = ""
         self.calls = []
         self.codec = _ParentCodec(self)
+        self.transcript = None       # a list to record requests and replies in (mutation testing)
 
     # ------------------------------------------------------------ sessions
     def attach(self, session) -> None:
@@ -213,7 +215,10 @@ class Remote:
         self.methods = set()   # (type name, attribute) known to be methods of the student's objects
 
     def load(self, cells: list, timeout: float) -> dict:
-        return self.session.request({"op": "load", "cells": cells}, timeout)
+        reply = self.session.request({"op": "load", "cells": cells}, timeout)
+        if self.transcript is not None:
+            self.transcript.append({"kind": "load", "reply": reply})
+        return reply
 
     # ----------------------------------------------------------- stand-ins
     def function(self, name: str):
@@ -303,7 +308,14 @@ class Remote:
                 raise CheckTimeLimit(self.deadline_reason)
             timeout = min(timeout, left)
         message.update(self._outgoing_state())
+        entry = None
+        if self.transcript is not None:
+            entry = {"kind": "request", "label": label, "message": copy.deepcopy(message), "callbacks": []}
+            self.transcript.append(entry)
+        self.recording = entry
         reply = self.session.request(message, timeout, on_callback=self._callback)
+        if entry is not None:
+            entry["reply"] = reply
         if reply.get("method") is True:
             message["method_reply"] = True
         try:
@@ -332,6 +344,12 @@ class Remote:
         """Run a method of a lent object for the student's code.  Only
         public attributes of objects lent explicitly, and their bound
         methods, are reachable; what goes back is plain data."""
+        answer = self._answer_callback(message)
+        if getattr(self, "recording", None) is not None:
+            self.recording["callbacks"].append({"request": copy.deepcopy(message), "answer": answer})
+        return answer
+
+    def _answer_callback(self, message: dict) -> dict:
         try:
             target = self.exports.get(message.get("export"))
             if target is None:

@@ -147,6 +147,18 @@ def train_random(student, rng):
         error = error if isinstance(error, CheckFailed) else CheckFailed(f"{label} returned non-numbers: {error}")
         _fail_with_mistake(error, "MLP.train", (sizes, activations, rate, seed, X, Y, epochs), losses, expected)
     _params(f"self.params after {label}", model.params, reference.params)
+    every = int(rng.integers(3, 15))
+    verbose = student.MLP(list(sizes), list(activations), rate, seed)
+    shown, expected_log = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        verbose.train(X, Y, epochs=epochs, print_every=every, verbose=True)
+    with contextlib.redirect_stdout(expected_log):
+        ref.MLP(sizes, activations, learning_rate=rate, seed=seed).train(X, Y, epochs=epochs, print_every=every)
+    if shown.getvalue() != expected_log.getvalue():
+        raise CheckFailed(f"With verbose=True and print_every={every}, train should print the lines\n"
+                          f"{expected_log.getvalue()[:400]}but printed\n{shown.getvalue()[:400]}\n"
+                          "One line at every epoch divisible by print_every and at the last epoch, "
+                          "in the docstring's format.")
 
 
 @hidden(STAGE, CHECKS, "MLP.predict and evaluate", 1,

@@ -119,16 +119,21 @@ def plot_random(student, rng):
     if not model.calls:
         raise CheckFailed("plot_decision_boundary never called model.forward.")
     grid = np.hstack(model.calls)
-    standardised = (X - mean) / std
-    if grid.shape[1] < 2500 or np.any(grid.min(axis=1) > standardised.min(axis=0)) or \
-            np.any(grid.max(axis=1) < standardised.max(axis=0)):
-        raise CheckFailed("The grid passed to model.forward does not cover the standardised data "
-                          "(each feature from its minimum - 0.5 to its maximum + 0.5, in raw units, then "
-                          "standardised with mean and std), or has fewer than 50 x 50 points.")
+    axes = [np.linspace(X[:, k].min() - 0.5, X[:, k].max() + 0.5, 200) for k in (0, 1)]
+    expected = ((np.column_stack([g.ravel() for g in np.meshgrid(*axes)]) - mean) / std).T
+    if grid.shape != expected.shape or not np.allclose(np.sort(grid, axis=1), np.sort(expected, axis=1)):
+        raise CheckFailed(f"The points passed to model.forward ({grid.shape[1]} of them) are not the docstring's "
+                          "grid: 200 x 200 points spanning each raw feature from its minimum - 0.5 to its "
+                          "maximum + 0.5, standardised with mean and std, in one (2, 40000) array.")
     collections = [c for ax in fig.axes for c in ax.collections]
     from matplotlib.contour import ContourSet
-    if not any(isinstance(c, ContourSet) for c in collections):
-        raise CheckFailed("The figure has no contour plot of the probabilities.")
+    filled = [c for c in collections if isinstance(c, ContourSet) and c.filled]
+    if not filled:
+        raise CheckFailed("The figure has no filled contour plot (ax.contourf) of the probabilities.")
+    if not any(np.allclose(c.levels, np.linspace(0, 1, 11)) for c in filled if len(c.levels) == 11):
+        raise CheckFailed("The filled contours should use the levels 0, 0.1, ..., 1: np.linspace(0, 1, 11).")
+    if not any(isinstance(c, ContourSet) and not c.filled and np.allclose(c.levels, [0.5]) for c in collections):
+        raise CheckFailed("The figure has no line where the probability is 0.5 (ax.contour with levels=[0.5]).")
     if not any(not isinstance(c, ContourSet) and len(c.get_offsets()) == n and np.allclose(c.get_offsets(), X)
                for c in collections):
         raise CheckFailed("The data points are not drawn (in raw units) with ax.scatter.")

@@ -63,7 +63,7 @@ CurveMaker = Callable[[Path, list, int, Path | None], dict]
 def engine_curves(folder: Path, stages: list, seed: int, source: Path | None = None) -> dict:
     from .curves import student_curves
 
-    return student_curves(folder, stages, source=source)
+    return student_curves(folder, stages, source=source, reuse=True)
 
 
 # ------------------------------------------------------------------ arguments
@@ -94,6 +94,10 @@ def run(args) -> int:
                             source=args.source, feedback=not args.no_feedback, progress=not args.no_progress)
     except (BatchError, GradebookMismatch) as error:
         raise UserError(str(error)) from None
+    except KeyboardInterrupt:
+        print(f"mlpkit grade-batch: interrupted; every student finished so far is in {args.out / GRADEBOOK_NAME}. "
+              "Run the same command again to grade the rest.", file=sys.stderr)
+        return 130
     print(summary.describe())
     return 1 if summary.errors else 0
 
@@ -183,7 +187,9 @@ def run_batch(root, out, stages=None, jobs=None, seed=None, source=None, feedbac
         notebook = instructor_path(source or default_source(), stage)
         if not notebook.exists():
             raise BatchError(f"no instructor notebook for {stage}: {notebook} does not exist")
-    students = find_students(root)
+    if out.resolve() == root.resolve():
+        raise BatchError("--out must not be the folder of submissions itself")
+    students = [(name, folder) for name, folder in find_students(root) if folder.resolve() != out.resolve()]
     jobs = max(1, int(jobs or default_jobs()))
     out.mkdir(parents=True, exist_ok=True)
     with Gradebook(out / GRADEBOOK_NAME) as book:

@@ -110,17 +110,20 @@ def empty(problem: str = "") -> dict:
 
 # ------------------------------------------------------------------ students
 
-def student_curves(folder: Path, stages, source: Path | None = None) -> dict:
-    """{stage: stage data} for the stages of ``stages`` that have plots."""
+def student_curves(folder: Path, stages, source: Path | None = None, reuse: bool = False) -> dict:
+    """{stage: stage data} for the stages of ``stages`` that have plots.
+
+    reuse: keep one sandbox per process for all the students of a batch,
+    hiding their common parent folder (saves starting one per student)."""
     from .notebooks import NotebookProblem, default_source, find_submission, instructor_path, plan_cells, \
         read_notebook
-    from .sandbox import Limits, Sandbox
 
     wanted = [stage for stage in stages if stage in STAGES_WITH_CURVES]
     curves, plans = {}, {}
+    folder = Path(folder)
     source = Path(source) if source else default_source()
     for stage in wanted:
-        notebook = find_submission(Path(folder), stage)
+        notebook = find_submission(folder, stage)
         if notebook is None:
             curves[stage] = empty(f"no {stage}.ipynb in the submission")
             continue
@@ -130,16 +133,42 @@ def student_curves(folder: Path, stages, source: Path | None = None) -> dict:
             curves[stage] = empty(str(problem))
             continue
         plans[stage] = cells + [_feedback_cell(stage)]
-    if plans:
-        with Sandbox(Limits(), hide=_hidden(Path(folder), source)) as sandbox:
+    if not plans:
+        return curves
+    if reuse:
+        sandbox = _shared_sandbox(tuple(_hidden(folder.resolve().parent, source)))
+        for stage, cells in plans.items():
+            curves[stage] = _run_feedback_cell(sandbox, stage, cells)
+    else:
+        from .sandbox import Limits, Sandbox
+        with Sandbox(Limits(), hide=_hidden(folder, source)) as sandbox:
             for stage, cells in plans.items():
                 curves[stage] = _run_feedback_cell(sandbox, stage, cells)
     return curves
 
 
+_SHARED = {}
+
+
+def _shared_sandbox(hide: tuple):
+    """This process's sandbox for ``hide``, started on first use (or again
+    if its zygote has gone) and closed when the process exits."""
+    from multiprocessing import util
+    from .sandbox import Limits, Sandbox
+
+    sandbox = _SHARED.get(hide)
+    if sandbox is None or sandbox.process is None or sandbox.process.poll() is not None:
+        if sandbox is not None:
+            sandbox.close()
+        sandbox = _SHARED[hide] = Sandbox(Limits(), hide=hide)
+        util.Finalize(sandbox, sandbox.close, exitpriority=10)   # runs in pool workers too, unlike atexit
+    return sandbox
+
+
 def _hidden(folder: Path, source: Path) -> list:
     """What the student's process must not see: the kit, the instructor
-    notebooks, the submission itself (its cells arrive by message)."""
+    notebooks, the submission (its cells arrive by message) -- with
+    ``reuse``, the folder of all the submissions."""
     import autograder
     import reference
     paths = [Path(reference.__file__).parent, Path(autograder.__file__).parent, source,
@@ -152,7 +181,10 @@ def _run_feedback_cell(sandbox, stage: str, cells: list) -> dict:
     from .sandbox import SessionLost
 
     remote = Remote(CALL_SECONDS)
-    session = sandbox.session(f"feedback-{stage}")
+    try:
+        session = sandbox.session(f"feedback-{stage}")
+    except Exception as error:  # noqa: BLE001 - SandboxError and friends: no plot, never no page
+        return empty(f"the sandbox did not start for the plots ({type(error).__name__}: {error})"[:400])
     try:
         remote.attach(session)
         remote.load(cells, CALL_SECONDS)

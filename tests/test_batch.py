@@ -132,3 +132,12 @@ def test_cli_mistakes_are_one_line_errors(tmp_path):
     other = cli(str(root), "--out", str(tmp_path / "out"), "--stage", "02_forward_pass")
     assert other.returncode == 2 and "Traceback" not in other.stderr
     assert "was started with stages = 01_activations, not 02_forward_pass" in other.stderr
+
+
+def test_an_output_folder_inside_root_is_not_a_student(tmp_path):
+    root = make_root(tmp_path, ["ann", "ben"])
+    first = run(root, root / "graded")
+    again = run(root, root / "graded")
+    assert (first.students, first.graded, again.students, again.already) == (2, 2, 2, 2)
+    with pytest.raises(batch.BatchError, match="must not be the folder of submissions"):
+        run(root, root)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import secrets
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -145,7 +146,8 @@ class StageGrader:
     def run(self) -> StageResult:
         started = time.monotonic()
         try:
-            self._run()
+            with _process_state_kept():
+                self._run()
         finally:
             self.result.seconds = time.monotonic() - started
         return self.result
@@ -216,7 +218,7 @@ class StageGrader:
         session = self.sandbox.session(self.stage, hide=self.hide)
         self.remote.attach(session)
         self.result.isolation = list(session.isolation)
-        timeout = max(0.0, min(self.limits.call_seconds, self.deadline - time.monotonic()))
+        timeout = max(0.0, min(self.limits.load_seconds, self.deadline - time.monotonic()))
         try:
             reply = self.remote.load(cells, timeout)
         except SessionLost as lost:
@@ -304,6 +306,30 @@ class StageGrader:
     def _outcome(self, check, passed: bool, message: str, mistake: str = "") -> CheckResult:
         return CheckResult(self.stage, check.name, check.points if passed else 0.0, check.points,
                            check.visibility, passed, check.description, "" if passed else message, mistake)
+
+
+@contextlib.contextmanager
+def _process_state_kept():
+    """The instructor's cells run in this process and may change global
+    state (``np.set_printoptions``, ``np.random.seed``, rcParams...): put it
+    back after each stage, so that grading leaves its caller as it was."""
+    printing, errors, random_state = np.get_printoptions(), np.geterr(), np.random.get_state()
+    import matplotlib
+    rc = matplotlib.rcParams.copy()
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    figures = set(pyplot.get_fignums()) if pyplot else set()
+    try:
+        yield
+    finally:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        for number in set(pyplot.get_fignums()) - figures if pyplot else ():
+            pyplot.close(number)
+        np.set_printoptions(**printing)
+        np.seterr(**errors)
+        np.random.set_state(random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matplotlib.rcParams.update(rc)
 
 
 def _exception_message(error: Exception, calls: list) -> str:

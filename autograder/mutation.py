@@ -42,7 +42,7 @@ from .sandbox import Limits, SessionLost
 
 GRADE_SEED = 1
 ORACLE_SEEDS = (2, 3, 4)
-LIMITS = Limits(call_seconds=5.0, check_seconds=30.0, submission_seconds=300.0)
+LIMITS = Limits(call_seconds=5.0, load_seconds=10.0, check_seconds=30.0, submission_seconds=300.0)
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 SWAP_BINOP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
@@ -79,15 +79,13 @@ def _solution_lines(source: str) -> set:
     return lines
 
 
-def _segment(source_lines: list, node) -> tuple:
-    return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
-
-
 def _replace(source: str, node, text: str) -> str:
+    """The source with the node's text replaced."""
     lines = source.splitlines(keepends=True)
-    start, col, end, end_col = _segment(lines, node)
-    before = "".join(lines[:start - 1]) + lines[start - 1][:col]
-    after = lines[end - 1][end_col:] + "".join(lines[end:])
+    start, col, end, end_col = node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
+    # ast's column offsets count UTF-8 bytes
+    before = "".join(lines[:start - 1]) + lines[start - 1].encode()[:col].decode()
+    after = lines[end - 1].encode()[end_col:].decode() + "".join(lines[end:])
     return before + text + after
 
 
@@ -217,7 +215,7 @@ def replay_differs(grader: Grader, stage: str, cells: list, transcript: list) ->
 
             try:
                 if entry["kind"] == "load":
-                    reply = session.request({"op": "load", "cells": cells}, LIMITS.call_seconds)
+                    reply = session.request({"op": "load", "cells": cells}, LIMITS.load_seconds)
                 else:
                     reply = session.request(entry["message"], LIMITS.call_seconds, on_callback=answer)
             except SessionLost as lost:

@@ -41,7 +41,8 @@ ALLOWED_DISTRIBUTIONS = ("numpy", "matplotlib")
 class Limits:
     """Resource limits of the student's code.  Times are wall-clock seconds."""
 
-    call_seconds: float = 10.0         # one call into student code (or loading the notebook)
+    call_seconds: float = 10.0         # one call into student code
+    load_seconds: float = 30.0         # running the notebook's cells (nbgrader's default per cell)
     check_seconds: float = 60.0        # all the calls of one check
     submission_seconds: float = 600.0  # everything of one submission
     memory_bytes: int = 2 * 1024 ** 3  # address space of the student's process (RLIMIT_AS)
@@ -197,8 +198,6 @@ class Sandbox:
         return Session(self, name, [str(p) for p in hide if self._may_hide(Path(p))])
 
     def close(self) -> None:
-        if os.environ.get("MLPKIT_SANDBOX_LOG") and self.process is not None:
-            print(self._log_tail(), file=sys.stderr)
         if self.process is not None:
             try:
                 self.control.close()

@@ -14,7 +14,7 @@ from autograder.sandbox import Limits
 
 from .hostile import builders, corpus, processes
 
-LIMITS = Limits(call_seconds=1.5, check_seconds=20, submission_seconds=120)
+LIMITS = Limits(call_seconds=1.5, load_seconds=1.5, check_seconds=20, submission_seconds=120)
 
 
 @pytest.fixture(scope="module", params=["namespaces", "basic"])

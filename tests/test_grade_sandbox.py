@@ -168,7 +168,7 @@ def test_background_processes_are_killed_when_the_session_ends(sandbox):
             return len(os.listdir("/proc"))
     """)
     remote.function("spawn")()
-    assert len(processes.matching(marker)) >= 1
+    assert len(processes.wait_until_present(marker)) >= 1
     started = time.monotonic()
     end = remote.session.close()
     assert processes.wait_until_gone(marker, 2.0) == []
@@ -254,7 +254,7 @@ def test_nothing_survives_the_grader_being_killed(tmp_path):
                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
         assert grader.stdout.readline().strip() == "ready"
-        assert processes.matching(marker)
+        assert processes.wait_until_present(marker)
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()

@@ -2,8 +2,6 @@
 networks with a different activation per layer, parameter counts."""
 from __future__ import annotations
 
-import numpy as np
-
 import reference as ref
 from . import CheckFailed, hidden
 from .expect import expect_array, expect_int, expect_keys, expect_unchanged

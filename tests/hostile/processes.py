@@ -39,3 +39,13 @@ def wait_until_gone(marker: str, seconds: float = 5.0) -> list:
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)
+
+
+def wait_until_present(marker: str, seconds: float = 5.0) -> list:
+    """The pids alive with the marker, waiting up to ``seconds`` for one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = matching(marker)
+        if alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)

@@ -25,8 +25,11 @@ def printed(value, text):
 
 
 def numpy_printed(array, text):
-    """Assert NumPy prints ``array`` exactly as the tutorial shows it."""
-    assert str(np.asarray(array)) == text
+    """Assert NumPy prints ``array`` exactly as the tutorial shows it, with
+    NumPy's default print options (whatever other code set globally)."""
+    with np.printoptions(precision=8, threshold=1000, edgeitems=3, linewidth=75,
+                         suppress=False, floatmode="maxprec", sign="-", legacy=False):
+        assert str(np.asarray(array)) == text
 
 
 # ---------------------------------------------------------------- Part 2

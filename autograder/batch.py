@@ -44,15 +44,56 @@ CSV_NAME = "grades.csv"
 
 # The one seam between the batch and the grading engine: a callable that
 # grades one student's folder into Gradescope's results.json (a dict).
-Grader = Callable[[Path, list, int], dict]
+GradeFunction = Callable[[Path, list, int], dict]
 
 
 def engine_grader(folder: Path, stages: list, seed: int, source: Path | None = None) -> dict:
-    """Grade one folder with ``mlpkit grade``'s engine, as results.json data."""
-    from .engine import grade_submission
+    """Grade one folder with ``mlpkit grade``'s engine, as results.json data.
+    The process keeps one engine ``Grader`` (one sandbox) for all the
+    students it grades; a sandbox that broke is replaced and the student
+    graded again, once."""
     from .report import gradescope
+    from .sandbox import SandboxError
 
-    return gradescope(grade_submission(folder, stages, seed, source=source))
+    for attempt in (1, 2):
+        grader = worker_grader(source, stages)
+        try:
+            return gradescope(grader.grade(folder, stages, seed))
+        except SandboxError:
+            _drop_grader(source, stages)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+_GRADERS = {}
+
+
+def worker_grader(source: Path | None, stages):
+    """This process's engine ``Grader`` for (source, stages), started on
+    first use, replaced if its sandbox has gone, closed when the process
+    exits (a multiprocessing finalizer: it runs in pool workers, atexit
+    does not)."""
+    from multiprocessing import util
+    from .engine import Grader
+
+    key = (str(source), tuple(stages))
+    grader = _GRADERS.get(key)
+    process = getattr(getattr(grader, "sandbox", None), "process", None)
+    if grader is None or process is None or process.poll() is not None:
+        _drop_grader(source, stages)
+        grader = _GRADERS[key] = Grader(source=source, stages=stages)
+        util.Finalize(grader, grader.close, exitpriority=10)
+    return grader
+
+
+def _drop_grader(source, stages) -> None:
+    grader = _GRADERS.pop((str(source), tuple(stages)), None)
+    if grader is not None:
+        try:
+            grader.close()
+        except Exception:  # noqa: BLE001 - a broken sandbox is being replaced anyway
+            pass
 
 
 # The second seam: the student's training curves and decision boundary for
@@ -61,9 +102,10 @@ CurveMaker = Callable[[Path, list, int, Path | None], dict]
 
 
 def engine_curves(folder: Path, stages: list, seed: int, source: Path | None = None) -> dict:
+    """The student's curves, run in the sandbox of this process's Grader."""
     from .curves import student_curves
 
-    return student_curves(folder, stages, source=source, reuse=True)
+    return student_curves(folder, stages, source=source, sandbox=worker_grader(source, stages).sandbox)
 
 
 # ------------------------------------------------------------------ arguments
@@ -171,7 +213,7 @@ def default_jobs() -> int:
 
 
 def run_batch(root, out, stages=None, jobs=None, seed=None, source=None, feedback=True, progress=True,
-              grader: Grader | None = None, curve_maker: CurveMaker | None = None) -> BatchSummary:
+              grader: GradeFunction | None = None, curve_maker: CurveMaker | None = None) -> BatchSummary:
     """Grade every student of ``root`` not yet graded in ``out``.
 
     grader and curve_maker replace the engine (tests use stand-ins); they
@@ -282,7 +324,7 @@ def _run_pool(group: list, workers: int, makers: tuple, book: Gradebook, summary
 
 # ------------------------------------------------------------------ a worker
 
-def grade_student(job: Job, grader: Grader | None = None, curve_maker=None) -> StudentRecord:
+def grade_student(job: Job, grader: GradeFunction | None = None, curve_maker=None) -> StudentRecord:
     """Grade one student and write their files; never raises for a grading
     failure: that becomes the record of an error."""
     started = time.monotonic()

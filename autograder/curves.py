@@ -110,11 +110,11 @@ def empty(problem: str = "") -> dict:
 
 # ------------------------------------------------------------------ students
 
-def student_curves(folder: Path, stages, source: Path | None = None, reuse: bool = False) -> dict:
+def student_curves(folder: Path, stages, source: Path | None = None, sandbox=None) -> dict:
     """{stage: stage data} for the stages of ``stages`` that have plots.
 
-    reuse: keep one sandbox per process for all the students of a batch,
-    hiding their common parent folder (saves starting one per student)."""
+    sandbox: an engine ``Sandbox`` to run in (a batch worker passes its
+    Grader's, so no sandbox is started per student); default: a new one."""
     from .notebooks import NotebookProblem, default_source, find_submission, instructor_path, plan_cells, \
         read_notebook
 
@@ -135,54 +135,35 @@ def student_curves(folder: Path, stages, source: Path | None = None, reuse: bool
         plans[stage] = cells + [_feedback_cell(stage)]
     if not plans:
         return curves
-    if reuse:
-        sandbox = _shared_sandbox(tuple(_hidden(folder.resolve().parent, source)))
+    hide = [(folder if folder.is_dir() else folder.parent).resolve()]
+    if sandbox is not None:
         for stage, cells in plans.items():
-            curves[stage] = _run_feedback_cell(sandbox, stage, cells)
+            curves[stage] = _run_feedback_cell(sandbox, stage, cells, hide)
     else:
         from .sandbox import Limits, Sandbox
-        with Sandbox(Limits(), hide=_hidden(folder, source)) as sandbox:
+        with Sandbox(Limits(), hide=_hidden(source)) as own:
             for stage, cells in plans.items():
-                curves[stage] = _run_feedback_cell(sandbox, stage, cells)
+                curves[stage] = _run_feedback_cell(own, stage, cells, hide)
     return curves
 
 
-_SHARED = {}
-
-
-def _shared_sandbox(hide: tuple):
-    """This process's sandbox for ``hide``, started on first use (or again
-    if its zygote has gone) and closed when the process exits."""
-    from multiprocessing import util
-    from .sandbox import Limits, Sandbox
-
-    sandbox = _SHARED.get(hide)
-    if sandbox is None or sandbox.process is None or sandbox.process.poll() is not None:
-        if sandbox is not None:
-            sandbox.close()
-        sandbox = _SHARED[hide] = Sandbox(Limits(), hide=hide)
-        util.Finalize(sandbox, sandbox.close, exitpriority=10)   # runs in pool workers too, unlike atexit
-    return sandbox
-
-
-def _hidden(folder: Path, source: Path) -> list:
-    """What the student's process must not see: the kit, the instructor
-    notebooks, the submission (its cells arrive by message) -- with
-    ``reuse``, the folder of all the submissions."""
+def _hidden(source: Path) -> list:
+    """What the student's process must never see: the kit and the
+    instructor notebooks (the submission is hidden per session)."""
     import autograder
     import reference
     paths = [Path(reference.__file__).parent, Path(autograder.__file__).parent, source,
-             Path(autograder.__file__).parent.parent, folder]
+             Path(autograder.__file__).parent.parent]
     return [path.resolve() for path in paths if path.exists()]
 
 
-def _run_feedback_cell(sandbox, stage: str, cells: list) -> dict:
+def _run_feedback_cell(sandbox, stage: str, cells: list, hide: list) -> dict:
     from .remote import Remote
     from .sandbox import SessionLost
 
     remote = Remote(CALL_SECONDS)
     try:
-        session = sandbox.session(f"feedback-{stage}")
+        session = sandbox.session(f"feedback-{stage}", hide=hide)
     except Exception as error:  # noqa: BLE001 - SandboxError and friends: no plot, never no page
         return empty(f"the sandbox did not start for the plots ({type(error).__name__}: {error})"[:400])
     try:

@@ -176,7 +176,7 @@ def supervisor(request: dict, fds: list, wire) -> None:
         signal.signal(signal.SIGTERM, lambda *_: terminate.append(True))
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
-        namespaces = request.get("namespaces", False) and _enter_namespaces()
+        namespaces = request.get("namespaces", False) and _enter_namespaces(request.get("user_namespace", False))
         runner_pid = os.fork()
         if runner_pid == 0:
             control.close()
@@ -276,16 +276,18 @@ def _describe_status(code: int) -> str:
     return f"exit code {os.WEXITSTATUS(code)}"
 
 
-def _enter_namespaces() -> list:
-    """Unshare mount, PID, network, IPC and UTS namespaces (with a user
-    namespace when not root).  Returns the list of what was achieved, or []."""
+def _enter_namespaces(user_namespace: bool = False) -> list:
+    """Unshare mount, PID, network, IPC and UTS namespaces, inside a new
+    user namespace when not root (or when asked: the tests exercise that
+    path as root).  Returns the list of what was achieved, or []."""
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     uid, gid = os.getuid(), os.getgid()
-    if uid != 0:
+    user_namespace = user_namespace or uid != 0
+    if user_namespace:
         flags |= CLONE_NEWUSER
     if _libc.unshare(ctypes.c_int(flags)) != 0:
         return []
-    if uid != 0:
+    if user_namespace:
         try:
             for path, text in [("/proc/self/setgroups", "deny"), ("/proc/self/uid_map", f"0 {uid} 1"),
                                ("/proc/self/gid_map", f"0 {gid} 1")]:
@@ -329,13 +331,12 @@ def _mount_private(hide: list, workdir: str) -> list:
         return achieved  # mounting now could propagate to the grader's own namespace
     if _libc.mount(b"proc", b"/proc", b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None) == 0:
         achieved.append("private-proc")
-    hidden = 0
+    hidden = bool(hide)
     for path in hide:
-        if os.path.isdir(path):
-            flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-            _check(_libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", ctypes.c_ulong(flags), b"size=4k,mode=000"),
-                   f"hide {path}")
-            hidden += 1
+        flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        if not os.path.isdir(path) or _libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", ctypes.c_ulong(flags),
+                                                  b"size=4k,mode=000") != 0:
+            hidden = False  # say so rather than stop: the report lists what was in force
     if hidden:
         achieved.append("kit-hidden")
     return achieved

@@ -49,6 +49,7 @@ class Limits:
     output_bytes: int = 64 * 1024      # what the student's code prints, kept per stage
     file_bytes: int = 16 * 1024 ** 2   # largest file the student's code may write
     namespaces: bool = True            # use Linux namespaces when the kernel allows it
+    user_namespace: bool = False       # also a user namespace when root (as it is when not root)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -242,6 +243,7 @@ class Session:
         self._drain = threading.Thread(target=self._drain_output, args=(output_read,), daemon=True)
         self._drain.start()
         request = {"workdir": str(self.workdir), "hide": sandbox.hide + list(hide), "namespaces": sandbox.limits.namespaces,
+                   "user_namespace": sandbox.limits.user_namespace,
                    "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
                               "cpu_seconds": math.ceil(self.limits.submission_seconds) + 5}}
         try:

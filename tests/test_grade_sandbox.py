@@ -18,13 +18,14 @@ from autograder.sandbox import Limits, Sandbox, SessionLost
 from .hostile import processes
 
 LIMITS = dict(call_seconds=2.0, memory_bytes=1024 ** 3, output_bytes=4096)
-MODES = ["namespaces", "basic"]
+# "user-namespace" takes the path a non-root grader takes, also when the tests run as root.
+MODES = ["namespaces", "user-namespace", "basic"]
 
 
 @pytest.fixture(scope="module", params=MODES)
 def sandbox(request):
-    with Sandbox(Limits(namespaces=request.param == "namespaces", **LIMITS),
-                 hide=[os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]) as box:
+    limits = Limits(namespaces=request.param != "basic", user_namespace=request.param == "user-namespace", **LIMITS)
+    with Sandbox(limits, hide=[os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]) as box:
         box.mode = request.param
         yield box
 

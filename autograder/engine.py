@@ -296,7 +296,7 @@ class StageGrader:
         return outcome
 
     def _lost_message(self, reason: str) -> str:
-        label = self.remote.calls[-1]["name"] if self.remote.calls else "your code"
+        label = self.remote.inflight or "your code"
         if "timed out" in reason:
             return (f"{label} did not return: {reason}. Look for a loop that never ends "
                     "(or one that is far too slow).")

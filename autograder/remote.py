@@ -201,6 +201,7 @@ class Remote:
         self.calls = []
         self.codec = _ParentCodec(self)
         self.transcript = None       # a list to record requests and replies in (mutation testing)
+        self.inflight = ""           # what the last request called, for messages
 
     # ------------------------------------------------------------ sessions
     def attach(self, session) -> None:
@@ -308,6 +309,7 @@ class Remote:
                 raise CheckTimeLimit(self.deadline_reason)
             timeout = min(timeout, left)
         message.update(self._outgoing_state())
+        self.inflight = label
         entry = None
         if self.transcript is not None:
             entry = {"kind": "request", "label": label, "message": copy.deepcopy(message), "callbacks": []}

@@ -75,6 +75,8 @@ def junit(report: GradeReport) -> str:
                 failure = ET.SubElement(case, "failure", message=_clean(_first_line(check.message, 200)),
                                         type=check.mistake or "wrong answer")
                 failure.text = _clean(check.message)
+        if stage.output:
+            ET.SubElement(suite, "system-out").text = _clean(stage.output)
         if stage.problems:
             ET.SubElement(suite, "system-err").text = _clean("\n".join(stage.problems))
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

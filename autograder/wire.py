@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 HEADER = struct.Struct("!Q")
-MAX_FRAME = 64 * 1024 * 1024  # bytes of JSON in one message
+MAX_FRAME = 16 * 1024 * 1024  # bytes of JSON in one message (the checks need well under 1 MiB)
 MAX_DEPTH = 40                # nesting of lists, tuples and dicts
 ARRAY_KINDS = "biufc"         # bool, int, unsigned, float, complex: no objects, no strings
 

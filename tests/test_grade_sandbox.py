@@ -105,7 +105,7 @@ def test_a_loop_that_ignores_signals_is_killed_at_the_call_time_limit(sandbox):
     started = time.monotonic()
     with pytest.raises(SessionLost, match="timed out after 2 s"):
         remote.function("spin")()
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 10  # 2 s limit, then the kill; generous for a loaded machine
     assert remote.session.ended is not None
     assert not os.path.exists(f"/proc/{runner}") or _is_zombie_or_gone(runner)
 
@@ -136,7 +136,7 @@ def test_memory_hogs_hit_the_limit_and_the_session_survives(sandbox):
         remote.function("hog")()
     with pytest.raises(MemoryError):
         remote.function("grow")()
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 30
     assert remote.function("fine")() == 1.5
     remote.session.close()
 
@@ -172,8 +172,8 @@ def test_background_processes_are_killed_when_the_session_ends(sandbox):
     assert len(processes.wait_until_present(marker)) >= 1
     started = time.monotonic()
     end = remote.session.close()
-    assert processes.wait_until_gone(marker, 2.0) == []
-    assert time.monotonic() - started < 5
+    assert processes.wait_until_gone(marker, 5.0) == []
+    assert time.monotonic() - started < 10
     if "pid-namespace" not in remote.session.isolation:
         assert end.killed >= 2
 
@@ -217,7 +217,7 @@ def test_floods_of_output_are_truncated(sandbox):
     end = remote.session.close()
     assert len(end.output) < 4096 + 200                 # fd-level output, capped per session
     assert "more bytes of output not kept" in end.output
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 20
 
 
 def test_limits_cannot_be_raised(sandbox):

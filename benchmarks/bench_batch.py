@@ -1,0 +1,134 @@
+"""Class grading speed: ``mlpkit grade-batch`` against ``nbgrader autograde``.
+
+Builds a synthetic class from the solutions (``tests/synthetic_class.py``:
+each student hands in each of the six stages as the solution, the solution
+with a random mistake, the release stub, or nothing), then grades the whole
+class with both tools, each as the command an instructor types:
+
+* ``mlpkit grade-batch ROOT --out DIR`` on all cores (feedback pages
+  included);
+* ``nbgrader autograde "*"`` in a course where the six stages were
+  generated, the submissions copied to ``submitted/<student>/<stage>/``.
+
+Prints each tool's wall time and students per minute, and their ratio
+(target: grade-batch at least 10x nbgrader's throughput on the same machine).
+
+    python benchmarks/bench_batch.py [--students 50] [--jobs N] [--nbgrader-students K]
+
+``--nbgrader-students K`` times nbgrader on the first K students only (its
+rate is per student, and a full class takes it about half an hour); the
+default grades the whole class with both.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder.batch import GRADEBOOK_NAME, default_jobs  # noqa: E402
+from autograder.notebooks import STAGES, find_submission  # noqa: E402
+from tests.synthetic_class import make_class  # noqa: E402
+
+
+def time_grade_batch(root: Path, out: Path, jobs: int, seed: int) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "autograder.cli", "grade-batch", str(root), "--out", str(out),
+                             "--jobs", str(jobs), "--seed", str(seed), "--no-progress"],
+                            capture_output=True, text=True, timeout=7200)
+    elapsed = time.perf_counter() - started
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"grade-batch failed:\n{result.stderr[-3000:]}")
+    print(result.stdout.strip())
+    return elapsed
+
+
+def nbgrader_course(course: Path, root: Path, students: list) -> None:
+    """A course with the six stages generated into its gradebook and the
+    students' notebooks in nbgrader's submitted/ layout."""
+    from autograder import release
+
+    course.mkdir(parents=True)
+    shutil.copyfile(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    for stage in STAGES:
+        shutil.copytree(ROOT / "solutions" / stage, course / "solutions" / stage)
+    release.make_release(course)
+    for student in students:
+        for stage in STAGES:
+            notebook = find_submission(root / student, stage)
+            if notebook is not None:
+                folder = course / "submitted" / student / stage
+                folder.mkdir(parents=True)
+                shutil.copyfile(notebook, folder / f"{stage}.ipynb")
+
+
+def time_nbgrader(course: Path) -> float:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
+    started = time.perf_counter()
+    result = subprocess.run(["nbgrader", "autograde", "*", "--force"], cwd=course, capture_output=True, text=True,
+                            timeout=4 * 3600, env=env)
+    elapsed = time.perf_counter() - started
+    if result.returncode:
+        raise SystemExit(f"nbgrader autograde failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def nbgrader_students(course: Path) -> int:
+    with sqlite3.connect(course / "gradebook.db") as db:
+        return db.execute("SELECT COUNT(DISTINCT student_id) FROM submitted_assignment").fetchone()[0]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="grade-batch processes (default: all cores)")
+    parser.add_argument("--nbgrader-students", type=int, default=None, metavar="K",
+                        help="time nbgrader on the first K students only (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic class and of the hidden checks")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="build everything in DIR and keep it")
+    args = parser.parse_args(argv)
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="mlpkit-bench-batch-"))
+    try:
+        root = work / "submitted"
+        manifest = make_class(root, args.students, seed=args.seed)
+        kinds = [kind.split(":")[0] if ":" in kind else kind for stages in manifest.values() for kind in stages.values()]
+        print(f"synthetic class: {args.students} students x {len(STAGES)} stages in {root} "
+              f"({kinds.count('solution')} solutions, {kinds.count('stub')} stubs, {kinds.count('missing')} missing, "
+              f"{len(kinds) - kinds.count('solution') - kinds.count('stub') - kinds.count('missing')} with a mistake)")
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+
+        batch_seconds = time_grade_batch(root, work / "graded", args.jobs, args.seed)
+        with sqlite3.connect(work / "graded" / GRADEBOOK_NAME) as db:
+            graded = db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
+        batch_rate = 60 * graded / batch_seconds
+        print(f"grade-batch ({args.jobs} processes): {graded} students in {batch_seconds:.1f} s = "
+              f"{batch_rate:.1f} students/min")
+
+        subset = sorted(manifest)[: args.nbgrader_students or args.students]
+        course = work / "nbgrader-course"
+        nbgrader_course(course, root, subset)
+        nbgrader_seconds = time_nbgrader(course)
+        autograded = nbgrader_students(course)
+        nbgrader_rate = 60 * autograded / nbgrader_seconds
+        print(f"nbgrader autograde: {autograded} students in {nbgrader_seconds:.1f} s = "
+              f"{nbgrader_rate:.2f} students/min")
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+        print(f"ratio (grade-batch / nbgrader students per minute): {batch_rate / nbgrader_rate:.1f}x "
+              f"(target: at least 10x)")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,11 +41,11 @@ def wait_until_gone(marker: str, seconds: float = 5.0) -> list:
         time.sleep(0.05)
 
 
-def wait_until_present(marker: str, seconds: float = 5.0) -> list:
-    """The pids alive with the marker, waiting up to ``seconds`` for one."""
+def wait_until_present(marker: str, seconds: float = 5.0, count: int = 1) -> list:
+    """The pids alive with the marker, waiting up to ``seconds`` for ``count`` of them."""
     deadline = time.monotonic() + seconds
     while True:
         alive = matching(marker)
-        if alive or time.monotonic() > deadline:
+        if len(alive) >= count or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)

@@ -22,6 +22,7 @@ and their name, so their grade is the same whichever run produced it.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -326,7 +327,23 @@ def _run_pool(group: list, workers: int, makers: tuple, book: Gradebook, summary
 
 def grade_student(job: Job, grader: GradeFunction | None = None, curve_maker=None) -> StudentRecord:
     """Grade one student and write their files; never raises for a grading
-    failure: that becomes the record of an error."""
+    failure: that becomes the record of an error.
+
+    Python's cyclic garbage collector is paused while the student is graded
+    and run after: a collection in the middle of the engine's
+    ``Remote._outgoing_state`` runs weakref callbacks that remove entries
+    from the dict it is copying, which fails a check with "RuntimeError:
+    dictionary changed size during iteration" (seen in about 1 student in
+    100 when one process grades many)."""
+    gc.disable()
+    try:
+        return _grade_student(job, grader, curve_maker)
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def _grade_student(job: Job, grader, curve_maker) -> StudentRecord:
     started = time.monotonic()
     folder = job.out / job.student
     _remove_temporaries(folder)

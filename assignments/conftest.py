@@ -19,6 +19,7 @@ import linecache
 import os
 import re
 import signal
+import sys
 import threading
 import traceback
 import warnings
@@ -31,6 +32,9 @@ import pytest
 os.environ["MPLBACKEND"] = "Agg"
 
 KIT_ROOT = Path(__file__).resolve().parent
+if str(KIT_ROOT) not in sys.path:  # nbcells.py sits beside this file
+    sys.path.insert(0, str(KIT_ROOT))
+import nbcells  # noqa: E402
 # Seconds a single cell may run before its check fails.
 CELL_TIME_LIMIT = int(os.environ.get("MLPKIT_CELL_TIME_LIMIT", "120"))
 _CELL_FILE = re.compile(r"^<(?P<notebook>.+\.ipynb), code cell (?P<number>\d+)>$")
@@ -66,24 +70,10 @@ class Cell:
 
 
 def read_cells(path: Path) -> list[Cell]:
-    import nbformat
-
-    notebook = nbformat.read(str(path), as_version=4)
-    cells, number = [], 0
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        number += 1
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        cells.append(Cell(
-            number=number,
-            source=cell.source,
-            notebook=path.name,
-            grade_id=grading.get("grade_id"),
-            graded=bool(grading.get("grade")),
-            points=float(grading.get("points", 0) or 0),
-        ))
-    return cells
+    """The notebook's code cells, read by ``nbcells.py`` beside this file."""
+    return [Cell(number=cell.number, source=cell.source, notebook=path.name, grade_id=cell.grade_id or None,
+                 graded=cell.role == nbcells.TEST, points=cell.points)
+            for cell in nbcells.read(path)]
 
 
 # ---------------------------------------------------------------- running cells

@@ -27,20 +27,21 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import mistakes
-from .checks import public_checks, hidden_checks
-from .notebooks import (PROJECT_ROOT, STAGES, NotebookProblem, default_source, find_submission,
-                        instructor_path, plan_cells, read_notebook, student_names)
-from .outcomes import CheckResult, GradeReport, StageResult
-from .remote import CheckTimeLimit, Remote, RemoteObject, type_name
-from .sandbox import Limits, Sandbox, SessionLost
+from .checks import CheckContext, hidden_checks, mistakes, public_checks
+from .plaindata import first
+from .course import find_course, hidden_paths, instructor_notebooks, select_stages
+from .errors import CourseError, GradingError
+from .notebooks import PROVIDED, Notebook, NotebookProblem, find_submission, plan_cells, read_notebook, student_names
+from .outcomes import CheckResult, GradeReport, Interruption, StageResult, StageStatus
+from .sandbox import CheckTimeLimit, Limits, LossReason, Remote, RemoteObject, Sandbox, SessionLost, type_name
 
 MAX_RESTARTS = 10         # new sessions per stage after a timeout or crash
 PRINTED_CAP = 64 * 1024   # characters kept of what a check printed in the grader
 
 
-class GradingError(Exception):
-    """Grading could not happen at all (no such folder, no instructor notebook...)."""
+# Why a session was lost, as the check's interruption.
+INTERRUPTIONS = {LossReason.TIMED_OUT: Interruption.CALL_TIME_LIMIT, LossReason.ENDED: Interruption.PROCESS_ENDED,
+                 LossReason.UNREADABLE: Interruption.UNREADABLE_REPLY, LossReason.CLOSED: Interruption.PROCESS_ENDED}
 
 
 def grade_submission(path, stages=None, seed: int | None = None, limits: Limits | None = None,
@@ -49,8 +50,8 @@ def grade_submission(path, stages=None, seed: int | None = None, limits: Limits 
 
     stages: stage names (default: all six); seed: the hidden checks' seed
     (default: a random one, recorded in the report); limits: the sandbox's
-    limits; source: the folder of instructor notebooks (default: the kit's
-    ``solutions/``)."""
+    limits; source: the folder of instructor notebooks (default: those of
+    the course holding the current folder)."""
     if not Path(path).exists():
         raise GradingError(f"{path} does not exist")
     with Grader(limits, source, stages) as grader:
@@ -61,32 +62,30 @@ class Grader:
     """A sandbox and the instructor notebooks, ready to grade one
     submission after another (``grade``)."""
 
-    def __init__(self, limits: Limits | None = None, source=None, stages=None):
+    def __init__(self, limits: Limits | None = None, source: Path | None = None, stages=None):
         self.limits = limits or Limits()
-        self.source = Path(source) if source else default_source()
-        self.instructors = {}
-        for stage in self._stages(stages):
-            self._instructor(stage)
-        self.sandbox = Sandbox(self.limits, hide=_kit_paths(self.source))
+        try:
+            self.source = Path(source) if source else find_course().source
+        except CourseError as error:
+            raise GradingError(str(error)) from None
+        self.instructors: dict[str, Notebook] = {}
+        for stage in select_stages(stages):
+            self.instructor(stage)
+        self.sandbox = Sandbox(self.limits, hide=hidden_paths(self.source))
 
-    @staticmethod
-    def _stages(stages) -> list:
-        stages = list(stages or STAGES)
-        unknown = [stage for stage in stages if stage not in STAGES]
-        if unknown:
-            raise GradingError(f"unknown stage {unknown[0]!r}; choose from {', '.join(STAGES)}")
-        return stages
-
-    def _instructor(self, stage: str):
+    def instructor(self, stage: str) -> Notebook:
+        """The stage's instructor notebook, read once."""
         if stage not in self.instructors:
-            notebook = instructor_path(self.source, stage)
-            if not notebook.exists():
-                raise GradingError(f"no instructor notebook for {stage}: {notebook} does not exist")
+            path = instructor_notebooks(self.source, [stage])[stage]
             try:
-                self.instructors[stage] = read_notebook(notebook)
+                self.instructors[stage] = read_notebook(path)
             except NotebookProblem as problem:
                 raise GradingError(f"instructor notebook for {stage}: {problem}") from None
         return self.instructors[stage]
+
+    def alive(self) -> bool:
+        """Whether the sandbox can still start sessions."""
+        return self.sandbox.alive
 
     def grade(self, path, stages=None, seed: int | None = None, transcripts: dict | None = None) -> GradeReport:
         """Grade one submission.  ``transcripts``, if given, receives per
@@ -95,17 +94,16 @@ class Grader:
         path = Path(path)
         if not path.exists():
             raise GradingError(f"{path} does not exist")
-        stages = self._stages(stages)
+        stages = select_stages(stages)
         seed = secrets.randbelow(2 ** 31) if seed is None else int(seed)
         report = GradeReport(str(path), seed, limits=self.limits.to_dict())
         started = time.monotonic()
         deadline = started + self.limits.submission_seconds
         hide = [str((path if path.is_dir() else path.parent).resolve())]
         for stage in stages:
-            grader = StageGrader(self.sandbox, stage, self._instructor(stage), path, seed, self.limits,
-                                 deadline, hide)
-            if transcripts is not None:
-                grader.transcript = transcripts.setdefault(stage, [])
+            transcript = transcripts.setdefault(stage, []) if transcripts is not None else None
+            grader = StageGrader(self.sandbox, stage, self.instructor(stage), path, seed, self.limits,
+                                 deadline, hide, transcript)
             report.stages.append(grader.run())
         report.seconds = time.monotonic() - started
         return report
@@ -120,28 +118,19 @@ class Grader:
         self.close()
 
 
-def _kit_paths(source: Path) -> list:
-    """Folders the student's process must not see: the kit's packages, the
-    instructor notebooks and, in a source checkout, the whole project."""
-    import autograder
-    import reference
-    paths = [Path(reference.__file__).parent, Path(autograder.__file__).parent, Path(source)]
-    if (PROJECT_ROOT / "pyproject.toml").exists():
-        paths.append(PROJECT_ROOT)
-    return [p.resolve() for p in paths if p.exists()]
-
-
 class StageGrader:
     """Grades one stage of one submission."""
 
-    def __init__(self, sandbox, stage, instructor, submission, seed, limits, deadline, hide=()):
+    def __init__(self, sandbox: Sandbox, stage: str, instructor: Notebook, submission: Path, seed: int,
+                 limits: Limits, deadline: float, hide=(), transcript: list | None = None):
         self.sandbox, self.stage, self.instructor = sandbox, stage, instructor
         self.submission, self.seed, self.limits, self.deadline = submission, seed, limits, deadline
         self.hide = list(hide)
         self.checks = public_checks(stage, instructor) + hidden_checks(stage)
         self.result = StageResult(stage)
-        self.outputs = []
-        self.transcript = None
+        self.outputs: list[str] = []
+        self.remote = Remote(limits.call_seconds, transcript)
+        self.context = CheckContext({}, SimpleNamespace(), seed)
 
     def run(self) -> StageResult:
         started = time.monotonic()
@@ -152,49 +141,50 @@ class StageGrader:
             self.result.seconds = time.monotonic() - started
         return self.result
 
-    def _zero(self, reason: str) -> None:
+    def _zero(self, status: StageStatus, reason: str) -> None:
+        self.result.status = status
         self.result.problems.append(reason)
         for check in self.checks:
-            self.result.checks.append(self._outcome(check, False, reason))
+            self.result.checks.append(self._outcome(check, False, reason, interruption=Interruption.NO_NOTEBOOK))
 
     def _run(self) -> None:
         notebook = find_submission(self.submission, self.stage)
         if notebook is None:
-            return self._zero(f"no {self.stage}.ipynb found in the submission")
+            return self._zero(StageStatus.MISSING, f"no {self.stage}.ipynb found in the submission")
         self.result.notebook = str(notebook)
         try:
             student = read_notebook(notebook)
         except NotebookProblem as problem:
-            return self._zero(str(problem))
+            return self._zero(StageStatus.INVALID, str(problem))
         cells, problems = plan_cells(self.instructor, student)
         self.result.problems += problems
-        self.remote = Remote(self.limits.call_seconds)
-        self.remote.transcript = self.transcript
         names = student_names(self.instructor)
         stand_ins = {name: self.remote.klass(name) if kind == "class" else self.remote.function(name)
                      for name, kind in names.items()}
-        self.student = SimpleNamespace(**stand_ins)
-        self.namespace = self._instructor_namespace(stand_ins)
+        self.context = CheckContext(self._instructor_namespace(stand_ins), SimpleNamespace(**stand_ins), self.seed)
         load_failure = self._start(cells, first=True)
         restarts = 0
         try:
             for check in self.checks:
                 if load_failure:
-                    self.result.checks.append(self._outcome(check, False, load_failure))
+                    self.result.checks.append(self._outcome(check, False, load_failure,
+                                                            interruption=Interruption.NOT_LOADED))
                 elif time.monotonic() >= self.deadline:
                     self.result.checks.append(self._outcome(
                         check, False, f"not run: the submission's time limit "
-                                      f"({self.limits.submission_seconds:g} s) was reached"))
-                elif self.remote.session.lost and restarts >= MAX_RESTARTS:
+                                      f"({self.limits.submission_seconds:g} s) was reached",
+                        interruption=Interruption.SUBMISSION_TIME_LIMIT))
+                elif not self.remote.session.usable and restarts >= MAX_RESTARTS:
                     self.result.checks.append(self._outcome(
                         check, False, f"not run: the notebook's process timed out or crashed "
-                                      f"{restarts + 1} times"))
+                                      f"{restarts + 1} times", interruption=Interruption.TOO_MANY_RESTARTS))
                 else:
-                    if self.remote.session.lost:
+                    if not self.remote.session.usable:
                         restarts += 1
                         load_failure = self._start(cells)
                         if load_failure:
-                            self.result.checks.append(self._outcome(check, False, load_failure))
+                            self.result.checks.append(self._outcome(check, False, load_failure,
+                                                                    interruption=Interruption.NOT_LOADED))
                             continue
                     self.result.checks.append(self._check(check))
         finally:
@@ -206,7 +196,7 @@ class StageGrader:
         names bound to stand-ins: the namespace the test cells run in."""
         namespace = {"__name__": "__instructor__"}
         namespace.update(stand_ins)
-        for cell in self.instructor.of_kind("provided"):
+        for cell in self.instructor.of_kind(PROVIDED):
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 exec(compile(cell.source, f"<provided {cell.grade_id}>", "exec"), namespace)
@@ -248,9 +238,8 @@ class StageGrader:
             self.result.problems.append(f"{end.killed} background process(es) left by the notebook were killed")
 
     def _end(self) -> None:
-        remote = getattr(self, "remote", None)
-        if remote is not None and remote.session is not None:
-            self._keep_output(remote.session)
+        if self.remote.session is not None:
+            self._keep_output(self.remote.session)
         text = "".join(self.outputs)
         cap = self.limits.output_bytes
         self.result.output = text if len(text) <= cap else text[:cap] + f"\n[... {len(text) - cap} more characters]"
@@ -258,54 +247,54 @@ class StageGrader:
     # -------------------------------------------------------------- checks
     def _check(self, check) -> CheckResult:
         remote = self.remote
-        remote.calls = []
-        remote.deadline = min(time.monotonic() + self.limits.check_seconds, self.deadline)
-        remote.deadline_reason = "the time limit of this check was reached"
+        check_deadline = time.monotonic() + self.limits.check_seconds
+        remote.begin_check(min(check_deadline, self.deadline),
+                           "the time limit of this check was reached" if check_deadline <= self.deadline
+                           else "the submission's time limit was reached")
         printed = _Capped(PRINTED_CAP)
         started = time.monotonic()
-        passed, message, found = False, "", None
-        saved_random = np.random.get_state()
+        passed, message, found, interruption = False, "", None, Interruption.NONE
+        named = False   # whether the check's own message already names a likely mistake
         try:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), \
                     warnings.catch_warnings(record=True), np.errstate(all="warn", under="ignore"):
                 warnings.simplefilter("always")  # recorded and dropped unless a check asks for them
-                if check.source:
-                    exec(compile(check.source, f"<test {check.grade_id}>", "exec"), self.namespace)
-                else:
-                    check.run(self.student, check.rng(self.seed))
+                check.execute(self.context)
             passed = True
         except AssertionError as error:
             message = str(error).strip() or "an assertion of the test failed"
             found = getattr(error, "mistake", None)
+            # A notebook's test helpers set ``likely_mistake`` when they name one themselves.
+            named = found is not None or bool(getattr(error, "likely_mistake", ""))
         except SessionLost as lost:
-            message = self._lost_message(lost.reason)
+            message, interruption = self._lost_message(lost), INTERRUPTIONS[lost.why]
         except CheckTimeLimit as limit:
             message = f"{limit} ({self.limits.check_seconds:g} s): is a loop running far too long?"
+            interruption = Interruption.CHECK_TIME_LIMIT
         except Exception as error:  # noqa: BLE001 - student errors re-raised here, or a wrong type
             message = _exception_message(error, remote.calls)
         finally:
-            remote.deadline = None
-            if not check.source:
-                np.random.set_state(saved_random)
-        if not passed and found is None:
+            remote.end_check()
+        if not passed and not named:
             found = mistakes.identify_calls(remote.calls)
-            if found and "Likely mistake" not in message:
+            if found:
                 message += "\n" + found.explain()
-        outcome = self._outcome(check, passed, message, found.name if found else "")
-        outcome.seconds = time.monotonic() - started
-        return outcome
+        return self._outcome(check, passed, message, found.name if found else "", interruption,
+                             time.monotonic() - started)
 
-    def _lost_message(self, reason: str) -> str:
+    def _lost_message(self, lost: SessionLost) -> str:
         label = self.remote.inflight or "your code"
-        if "timed out" in reason:
-            return (f"{label} did not return: {reason}. Look for a loop that never ends "
+        if lost.why is LossReason.TIMED_OUT:
+            return (f"{label} did not return: {lost.reason}. Look for a loop that never ends "
                     "(or one that is far too slow).")
-        return (f"{label}: {reason}. The notebook's process stopped while running it; "
+        return (f"{label}: {lost.reason}. The notebook's process stopped while running it; "
                 "did your code call os._exit, exhaust the memory limit or crash Python?")
 
-    def _outcome(self, check, passed: bool, message: str, mistake: str = "") -> CheckResult:
+    def _outcome(self, check, passed: bool, message: str, mistake: str = "",
+                 interruption: Interruption = Interruption.NONE, seconds: float = 0.0) -> CheckResult:
         return CheckResult(self.stage, check.name, check.points if passed else 0.0, check.points,
-                           check.visibility, passed, check.description, "" if passed else message, mistake)
+                           check.visibility, passed, check.description, "" if passed else message, mistake,
+                           interruption, seconds)
 
 
 @contextlib.contextmanager
@@ -345,30 +334,11 @@ def _exception_message(error: Exception, calls: list) -> str:
         return f"{label} raised {kind}: {text}{at}" if not text.startswith(kind) else f"{label} raised {text}{at}"
     message = f"{type(error).__name__}: {error}"
     for call in reversed(calls):
-        if _has_remote(call.get("result")):
-            return (f"{message}\n{call['name']} returned a {type_name(_first_remote(call['result']))}, not "
+        remote = first(call.get("result"), lambda value: isinstance(value, RemoteObject))
+        if remote is not None:
+            return (f"{message}\n{call['name']} returned a {type_name(remote)}, not "
                     "plain data: return a NumPy array of floats (or the number, tuple or dict asked for).")
     return message
-
-
-def _first_remote(value):
-    if isinstance(value, RemoteObject):
-        return value
-    if type(value) in (list, tuple):
-        for item in value:
-            found = _first_remote(item)
-            if found is not None:
-                return found
-    if type(value) is dict:
-        for item in value.values():
-            found = _first_remote(item)
-            if found is not None:
-                return found
-    return None
-
-
-def _has_remote(value) -> bool:
-    return _first_remote(value) is not None
 
 
 class _Capped(io.StringIO):

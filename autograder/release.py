@@ -29,21 +29,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cli import UserError
+from .course import STAGES, Course, instructor_path
+from .errors import ReleaseError
+from .student_kit.nbcells import TEST, code_cells
 
-STAGES = (
-    "01_activations",
-    "02_forward_pass",
-    "03_backprop",
-    "04_mlp_class",
-    "05_moons",
-    "06_extensions",
-)
-COURSE_ROOT = Path(__file__).resolve().parents[1]
 STUDENT_KIT = Path(__file__).resolve().parent / "student_kit"
-KIT_FILES = ("conftest.py", "pytest.ini", "requirements.txt", "README.md")
-SOURCE = "solutions"
-RELEASE = "assignments"
+# What the students get beside the stage folders, copied verbatim.
+KIT_FILES = ("conftest.py", "nbcells.py", "pytest.ini", "requirements.txt", "README.md")
 
 
 @dataclass
@@ -60,7 +52,7 @@ class StageRelease:
 class Release:
     """Everything the steps need, and what they did."""
 
-    root: Path                      # the course: holds nbgrader_config.py and solutions/
+    course: Course
     out: Path                       # the release folder
     requested: list[str] = field(default_factory=list)  # empty: every stage that exists
     stages: list[str] = field(default_factory=list)
@@ -77,10 +69,14 @@ class Release:
     def into_course(self) -> bool:
         """Whether this is the course's own release folder (then nbgrader
         records the stages in the course gradebook)."""
-        return self.out.resolve() == (self.root / RELEASE).resolve()
+        return self.out.resolve() == self.course.release.resolve()
+
+    @property
+    def root(self) -> Path:
+        return self.course.root
 
     def notebook(self, stage: str) -> Path:
-        return self.root / SOURCE / stage / f"{stage}.ipynb"
+        return instructor_path(self.course.source, stage)
 
 
 # ---------------------------------------------------------------- the steps
@@ -89,35 +85,35 @@ def choose_stages(release: Release) -> None:
     """The stages to release: those asked for, or every stage whose
     solutions notebook exists.  Unknown names and missing notebooks asked
     for by name are the caller's mistakes."""
-    source = release.root / SOURCE
+    source = release.course.source
     present = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
     known = sorted(set(STAGES) | set(present))
     if release.requested:
         for stage in release.requested:
             if stage not in known:
-                raise UserError(f"unknown stage {stage!r}; the stages are: {', '.join(known)}")
+                raise ReleaseError(f"unknown stage {stage!r}; the stages are: {', '.join(known)}")
             if not release.notebook(stage).is_file():
-                raise UserError(f"stage {stage} has no solutions notebook "
+                raise ReleaseError(f"stage {stage} has no solutions notebook "
                                 f"({release.notebook(stage).relative_to(release.root)})")
         release.stages = list(dict.fromkeys(release.requested))
     else:
         release.stages = [s for s in known if release.notebook(s).is_file()]
         release.missing = [s for s in known if not release.notebook(s).is_file()]
         if not release.stages:
-            raise UserError(f"no solutions notebook found: expected {SOURCE}/<stage>/<stage>.ipynb "
-                            f"under {release.root}")
+            raise ReleaseError(f"no instructor notebook found: expected <stage>/<stage>.ipynb "
+                               f"under {release.course.source}")
 
 
 def refuse_code_files(release: Release) -> None:
     """nbgrader copies every non-notebook file of a stage folder to the
     students unchanged, so a .py file there would hand out its code."""
     for stage in release.stages:
-        folder = release.root / SOURCE / stage
+        folder = release.course.source / stage
         for path in sorted(folder.rglob("*.py")):
             if "__pycache__" in path.parts or ".ipynb_checkpoints" in path.parts:
                 continue
-            raise UserError(f"{path.relative_to(release.root)} would be copied to students as it is; "
-                            "put its code in the notebook (or outside solutions/)")
+            raise ReleaseError(f"{path.relative_to(release.root)} would be copied to students as it is; "
+                            f"put its code in the notebook (or outside {release.course.source.name}/)")
 
 
 def generate_notebooks(release: Release) -> None:
@@ -126,7 +122,7 @@ def generate_notebooks(release: Release) -> None:
     for stage in release.stages:
         result = api.generate_assignment(stage, force=True, create=True)
         if not result["success"]:
-            raise UserError(f"nbgrader could not generate {stage}: {_nbgrader_error(result)}")
+            raise ReleaseError(f"nbgrader could not generate {stage}: {_nbgrader_error(result)}")
         notebook = release.out / stage / f"{stage}.ipynb"
         checks, points = _graded_cells(notebook)
         release.released.append(StageRelease(stage, notebook, checks, points))
@@ -157,12 +153,10 @@ def copy_student_kit(release: Release) -> None:
 STEPS = (choose_stages, refuse_code_files, generate_notebooks, remove_stale_stages, copy_student_kit)
 
 
-def make_release(root: Path = COURSE_ROOT, out: Path | None = None, stages=()) -> Release:
-    """Run every step; ``out`` defaults to the course's ``assignments/``."""
-    root = Path(root).resolve()
-    if not (root / "nbgrader_config.py").is_file():
-        raise UserError(f"{root} has no nbgrader_config.py: is it the course repository?")
-    release = Release(root=root, out=Path(out).resolve() if out else root / RELEASE,
+def make_release(course: Course | Path, out: Path | None = None, stages=()) -> Release:
+    """Run every step; ``out`` defaults to the course's release folder."""
+    course = course if isinstance(course, Course) else Course.at(Path(course))
+    release = Release(course=course, out=Path(out).resolve() if out else course.release,
                       requested=list(stages or ()))
     for step in STEPS:
         step(release)
@@ -207,30 +201,11 @@ def _nbgrader_error(result: dict) -> str:
 
 
 def _graded_cells(notebook: Path) -> tuple[int, float]:
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    graded = [c["metadata"]["nbgrader"] for c in cells
-              if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-    return len(graded), float(sum(g.get("points", 0) for g in graded))
+    graded = [cell for cell in code_cells(json.loads(notebook.read_text(encoding="utf-8"))) if cell.role == TEST]
+    return len(graded), float(sum(cell.points for cell in graded))
 
 
-# ---------------------------------------------------------------- the command
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--stage", action="append", default=[], metavar="NAME",
-                        help="release only this stage (repeatable); default: every stage "
-                             "that has a solutions notebook")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help=f"release folder (default: {RELEASE}/ of the course; elsewhere "
-                             "the course gradebook is not touched)")
-
-
-def run(args) -> int:
-    release = make_release(COURSE_ROOT, args.out, args.stage)
-    print(report(release))
-    return 0
-
-
-def report(release: Release) -> str:
+def summary(release: Release) -> str:
     def shown(path: Path) -> str:
         try:
             return str(path.relative_to(Path.cwd()))
@@ -242,7 +217,7 @@ def report(release: Release) -> str:
         lines.append(f"released {done.stage}: {shown(done.notebook)} "
                      f"({done.checks} checks, {done.points:g} points)")
     for stage in release.missing:
-        lines.append(f"skipped  {stage}: no {SOURCE}/{stage}/{stage}.ipynb yet")
+        lines.append(f"skipped  {stage}: no {shown(release.notebook(stage))} yet")
     for folder in release.removed:
         lines.append(f"removed  {shown(folder)}: its solutions notebook is gone")
     lines.append(f"student kit: {', '.join(p.name for p in release.kit)} in {shown(release.out)}")

@@ -34,14 +34,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.batch import GRADEBOOK_NAME, default_jobs  # noqa: E402
-from autograder.notebooks import STAGES, find_submission  # noqa: E402
-from tests.synthetic_class import make_class  # noqa: E402
+from autograder.batch.planning import default_jobs  # noqa: E402
+from autograder.batch.run import GRADEBOOK_NAME  # noqa: E402
+from autograder.course import STAGES  # noqa: E402
+from autograder.notebooks import find_submission  # noqa: E402
+from tests.support.synthetic_class import make_class  # noqa: E402
 
 
 def time_grade_batch(root: Path, out: Path, jobs: int, seed: int) -> float:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "autograder.cli", "grade-batch", str(root), "--out", str(out),
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade-batch", str(root), "--out", str(out),
                              "--jobs", str(jobs), "--seed", str(seed), "--no-progress"],
                             capture_output=True, text=True, timeout=7200)
     elapsed = time.perf_counter() - started

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.notebooks import STAGES  # noqa: E402
+from autograder.course import STAGES  # noqa: E402
 
 CONFIG = """c = get_config()
 c.CourseDirectory.root = {root!r}
@@ -74,7 +74,7 @@ def nbgrader_score(course: Path) -> tuple:
 
 def time_mlpkit(submission: Path, results: Path) -> float:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(submission), "--json",
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--json",
                              str(results), "--seed", "1"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     elapsed = time.perf_counter() - start
     if result.returncode:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reference import MLP  # noqa: E402
 from reference.experiments import moons_data  # noqa: E402
-from tests import tutorial_source  # noqa: E402
+from tests.support import tutorial_source  # noqa: E402
 
 SIZES, ACTIVATIONS = [2, 16, 8, 1], ["relu", "relu", "sigmoid"]
 

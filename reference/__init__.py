@@ -14,14 +14,14 @@ from .gradcheck import elementwise_gradient, numerical_gradient, relative_error
 from .losses import binary_cross_entropy, categorical_cross_entropy, l2_gradient, l2_penalty, one_hot
 from .mlp import MLP
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum, RMSprop, inverse_time_decay, make_optimizer
-from .plotting import plot_activations, plot_decision_boundary, plot_losses
+from .plotting import boundary_grid, plot_activations, plot_decision_boundary, plot_losses
 
 __all__ = [
     "ACTIVATIONS", "DERIVATIVES", "OPTIMIZERS", "MLP", "SGD", "Adam", "Momentum", "RMSprop",
     "backward", "binary_cross_entropy", "categorical_cross_entropy", "count_parameters",
     "elementwise_gradient", "forward", "inverse_time_decay", "l2_gradient", "l2_penalty", "layer_forward",
     "make_circles", "make_moons", "make_optimizer", "make_spirals", "numerical_gradient", "one_hot",
-    "plot_activations", "plot_decision_boundary", "plot_losses", "relative_error", "relu",
+    "boundary_grid", "plot_activations", "plot_decision_boundary", "plot_losses", "relative_error", "relu",
     "relu_derivative", "sigmoid", "sigmoid_derivative", "softmax", "standardize", "tanh",
     "tanh_derivative", "train_test_split", "update_parameters",
 ]

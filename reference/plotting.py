@@ -28,6 +28,17 @@ def plot_activations(names=("sigmoid", "tanh", "relu"), z=None) -> Figure:
     return fig
 
 
+def boundary_grid(X: np.ndarray, resolution: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The plane a decision boundary is drawn on: each raw feature's range
+    widened by 0.5 on both sides, ``resolution`` points per axis.
+
+    X: (n, 2) raw points.  Returns (xx, yy), each (resolution, resolution),
+    as ``np.meshgrid`` gives them."""
+    x_min, x_max = X[:, 0].min() - 0.5, X[:, 0].max() + 0.5
+    y_min, y_max = X[:, 1].min() - 0.5, X[:, 1].max() + 0.5
+    return np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
+
+
 def plot_decision_boundary(model, X, y, mean, std, title="Decision boundary", resolution=200) -> Figure:
     """The model's predicted probability over the plane, with its 0.5 contour
     and the points.
@@ -36,9 +47,7 @@ def plot_decision_boundary(model, X, y, mean, std, title="Decision boundary", re
     returning (1, m) probabilities; X: (n, 2) raw points; y: (n,) labels;
     mean, std: (2,) the training set's statistics used to standardise.
     """
-    x_min, x_max = X[:, 0].min() - 0.5, X[:, 0].max() + 0.5
-    y_min, y_max = X[:, 1].min() - 0.5, X[:, 1].max() + 0.5
-    xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
+    xx, yy = boundary_grid(X, resolution)
     grid = (np.column_stack([xx.ravel(), yy.ravel()]) - mean) / std
     probability = np.asarray(model.forward(grid.T))[0].reshape(xx.shape)
 

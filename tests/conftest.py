@@ -4,10 +4,9 @@ import io
 import numpy as np
 import pytest
 
-import reference
 from reference import experiments
 
-from . import tutorial_source
+from .support import tutorial_source
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,12 @@ import sys
 
 import pytest
 
-from autograder import batch
-from autograder.gradebook import ERROR, GRADED, Gradebook, GradebookMismatch, StudentRecord, record_from_results
+from autograder.batch import planning, run as batch
+from autograder.batch.gradebook import ERROR, GRADED, Gradebook, StudentRecord
+from autograder.course import find_course
+from autograder.errors import BatchError, GradebookMismatch
 
-from .batch_fakes import fake_grader, no_curves
+from .support.batch_fakes import fake_grader, no_curves
 
 STAGES = ["01_activations", "02_forward_pass"]
 
@@ -27,10 +29,13 @@ def make_root(tmp_path, students):
     return root
 
 
+SOURCE = find_course().source
+
+
 def run(root, out, **options):
     options = {"stages": STAGES, "jobs": 2, "seed": 11, "feedback": False, "progress": False,
                "grader": fake_grader, "curve_maker": no_curves, **options}
-    return batch.run_batch(root, out, **options)
+    return batch.run_batch(root, out, SOURCE, **options)
 
 
 def test_students_are_the_folders_of_root_in_either_layout(tmp_path):
@@ -41,31 +46,33 @@ def test_students_are_the_folders_of_root_in_either_layout(tmp_path):
     (root / ".ipynb_checkpoints").mkdir()
     (root / "_cache").mkdir()
     (root / "notes.txt").write_text("not a student")
-    assert [name for name, _ in batch.find_students(root)] == ["alice", "bob"]
-    with pytest.raises(batch.BatchError, match="not a folder"):
-        batch.find_students(tmp_path / "nowhere")
+    assert [name for name, _ in planning.find_students(root)] == ["alice", "bob"]
+    with pytest.raises(BatchError, match="not a folder"):
+        planning.find_students(tmp_path / "nowhere")
 
 
 def test_a_students_seed_depends_on_the_batch_seed_and_their_name_only():
-    assert batch.student_seed(11, "alice") == batch.student_seed(11, "alice")
-    assert batch.student_seed(11, "alice") != batch.student_seed(11, "bob")
-    assert batch.student_seed(11, "alice") != batch.student_seed(12, "alice")
-    assert 0 <= batch.student_seed(11, "alice") < 2 ** 31
+    assert planning.student_seed(11, "alice") == planning.student_seed(11, "alice")
+    assert planning.student_seed(11, "alice") != planning.student_seed(11, "bob")
+    assert planning.student_seed(11, "alice") != planning.student_seed(12, "alice")
+    assert 0 <= planning.student_seed(11, "alice") < 2 ** 31
 
 
 def test_the_gradebook_holds_each_student_once_and_writes_the_csv(tmp_path):
-    results = fake_grader(tmp_path, STAGES, 3)
+    report = fake_grader(tmp_path, STAGES, 3)
     with Gradebook(tmp_path / "book.sqlite") as book:
         book.adopt_settings({"stages": STAGES, "seed": 1, "source": "kit"})
         book.commit(StudentRecord("alice", ERROR, 3, error="first try failed"))
-        book.commit(record_from_results("alice", 3, results, STAGES))   # replaces the error
+        book.commit(StudentRecord("alice", GRADED, 3, report))   # replaces the error
         book.commit(StudentRecord("bob", ERROR, 4, error="RuntimeError: boom"))
         assert book.statuses() == {"alice": GRADED, "bob": ERROR}
         assert book.count() == 2
         snapshot = book.snapshot()
+        book_report = book.report("alice")
         csv_path = book.write_csv(tmp_path / "grades.csv", STAGES)
     assert [row[0] for row in snapshot["students"]] == ["alice", "bob"]
-    assert len(snapshot["checks"]) == len(results["tests"])
+    assert len(snapshot["checks"]) == len(report.checks())
+    assert book_report.to_dict() == report.to_dict()   # the report itself round-trips through the gradebook
     rows = list(csv.reader(csv_path.open()))
     assert rows == [["student", *STAGES, "total", "status"],
                     ["alice", "1", "1", "2", "graded"],   # odd seed: 1 point per stage, no notebook in tmp_path
@@ -117,7 +124,7 @@ def test_the_kits_own_failures_are_recorded_as_errors_not_skipped(tmp_path):
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "autograder.cli", "grade-batch", *args],
+    return subprocess.run([sys.executable, "-m", "autograder", "grade-batch", *args],
                           capture_output=True, text=True, timeout=300)
 
 
@@ -139,5 +146,5 @@ def test_an_output_folder_inside_root_is_not_a_student(tmp_path):
     first = run(root, root / "graded")
     again = run(root, root / "graded")
     assert (first.students, first.graded, again.students, again.already) == (2, 2, 2, 2)
-    with pytest.raises(batch.BatchError, match="must not be the folder of submissions"):
+    with pytest.raises(BatchError, match="must not be the folder of submissions"):
         run(root, root)

@@ -19,10 +19,10 @@ import time
 
 import pytest
 
-from autograder.batch import CSV_NAME, GRADEBOOK_NAME
-from autograder.gradebook import Gradebook
+from autograder.batch.run import CSV_NAME, GRADEBOOK_NAME
+from autograder.batch.gradebook import Gradebook
 
-from .synthetic_class import make_class
+from .support.synthetic_class import make_class
 
 STUDENTS = 8
 KILL_AFTER = 3
@@ -30,7 +30,7 @@ STAGES = ["01_activations", "04_mlp_class"]
 
 
 def command(root, out):
-    args = [sys.executable, "-m", "autograder.cli", "grade-batch", str(root), "--out", str(out), "--jobs", "2",
+    args = [sys.executable, "-m", "autograder", "grade-batch", str(root), "--out", str(out), "--jobs", "2",
             "--seed", "2024"]
     for stage in STAGES:
         args += ["--stage", stage]

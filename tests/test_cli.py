@@ -4,7 +4,7 @@ import sys
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *args],
+    return subprocess.run([sys.executable, "-m", "autograder", *args],
                           capture_output=True, text=True, timeout=300)
 
 

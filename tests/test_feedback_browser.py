@@ -20,9 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, feedback
+from autograder.batch import workers
+from autograder.reports import feedback
+from autograder.reports.results_json import results_json
 
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
                                 "(apt-get install chromium); the feedback pages need a real browser to check")
@@ -97,10 +100,10 @@ def pages(tmp_path_factory):
     out = tmp_path_factory.mktemp("feedback")
     made = {}
     for student, submission in (("solver", ROOT / "solutions"), ("stubber", ROOT / "assignments")):
-        results = batch.engine_grader(submission, STAGES, 7)
-        curves = batch.engine_curves(submission, STAGES, 7)
-        feedback.write_student(out / student, student, results, curves, STAGES)
-        made[student] = (out / student / "feedback", results)
+        report = workers.engine_grader(submission, STAGES, 7, SOURCE)
+        curves = workers.engine_curves(submission, STAGES, 7, SOURCE)
+        feedback.write_student(out / student, student, report, curves, STAGES)
+        made[student] = (out / student / "feedback", results_json(report))
     return made
 
 

@@ -5,11 +5,11 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from .hostile import builders
+from .support.hostile import builders
 
 
 def grade(*args):
-    return subprocess.run([sys.executable, "-m", "autograder.cli", "grade", *args],
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", *args],
                           capture_output=True, text=True, timeout=300, cwd=builders.PROJECT)
 
 
@@ -38,5 +38,8 @@ def test_a_failing_submission_still_exits_zero(tmp_path):
 def test_a_missing_folder_is_one_line_and_exit_two(tmp_path):
     result = grade(str(tmp_path / "nowhere"))
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
-    assert "does not exist" in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    # The course in use, then one line of error.
+    assert lines[0].startswith("mlpkit: course: ") and len(lines) == 2, lines
+    assert lines[1].startswith("mlpkit: error: ") and "does not exist" in lines[1]

@@ -7,14 +7,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograder import report
-from autograder.checks import PUBLIC
-from autograder.engine import Grader, GradingError, grade_submission
-from autograder.notebooks import STAGES, instructor_path, read_notebook, default_source
+from autograder.reports.junit import junit
+from autograder.reports.results_json import results_json
+from autograder.reports.table import table
+from autograder.outcomes import PUBLIC
+from autograder.engine import Grader, grade_submission
+from autograder.errors import GradingError, UserError
+from autograder.course import STAGES, find_course, instructor_path
+from autograder.notebooks import read_notebook
 from autograder.sandbox import Limits
 
-from .hostile import builders
-from .student_mistakes import MISTAKES
+from .support.hostile import builders
+from .support.student_mistakes import MISTAKES
 
 SEED = 20240601
 
@@ -86,7 +90,7 @@ def test_missing_unreadable_and_corrupt_notebooks_score_zero_for_their_stage_onl
 
 def test_public_checks_are_the_notebooks_test_cells_with_their_points(solutions_report):
     for stage in solutions_report.stages:
-        notebook = read_notebook(instructor_path(default_source(), stage.stage))
+        notebook = read_notebook(instructor_path(find_course().source, stage.stage))
         cells = {c.grade_id: c.points for c in notebook.of_kind("test")}
         public = {c.name.split(" ", 1)[1]: c.max_points for c in stage.checks if c.visibility == PUBLIC}
         assert public == cells
@@ -119,7 +123,7 @@ def test_typical_mistakes_lose_points_in_their_stage(grader, tmp_path, stage, ce
 
 
 def test_renderers(solutions_report, tmp_path):
-    data = report.gradescope(solutions_report)
+    data = results_json(solutions_report)
     json.dumps(data)
     assert data["score"] == solutions_report.max_score
     assert data["extra_data"]["seed"] == SEED
@@ -127,15 +131,15 @@ def test_renderers(solutions_report, tmp_path):
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
         assert test["name"].split(" ")[0] in STAGES
         assert test["status"] == "passed" and test["visibility"] in ("visible", "after_published")
-    root = ET.fromstring(report.junit(solutions_report))
+    root = ET.fromstring(junit(solutions_report))
     assert root.tag == "testsuites" and len(root) == len(STAGES)
     assert int(root.get("tests")) == len(solutions_report.checks()) and root.get("failures") == "0"
-    text = report.table(solutions_report)
+    text = table(solutions_report)
     assert "TOTAL" in text and f"{solutions_report.max_score:g}/{solutions_report.max_score:g}" in text
 
 
 def test_grading_errors_are_one_line():
     with pytest.raises(GradingError, match="does not exist"):
         grade_submission("/no/such/folder")
-    with pytest.raises(GradingError, match="unknown stage"):
+    with pytest.raises(UserError, match="unknown stage"):
         grade_submission(builders.SOLUTIONS, stages=["07_transformers"])

@@ -12,7 +12,7 @@ import pytest
 from autograder.engine import Grader
 from autograder.sandbox import Limits
 
-from .hostile import builders, corpus, processes
+from .support.hostile import builders, corpus, processes
 
 LIMITS = Limits(call_seconds=1.5, load_seconds=1.5, check_seconds=20, submission_seconds=120)
 
@@ -82,7 +82,7 @@ def test_planted_and_forged_result_files_have_no_effect(tmp_path):
     (submission / "conftest.py").write_text("import pytest\n@pytest.hookimpl(hookwrapper=True)\n"
                                             "def pytest_runtest_makereport(item, call):\n"
                                             "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
-    result = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(submission), "--stage", corpus.STAGE,
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--stage", corpus.STAGE,
                              "--json", str(out / "results.json"), "--seed", "1"],
                             capture_output=True, text=True, timeout=120, cwd=builders.PROJECT)
     assert result.returncode == 0, result.stderr

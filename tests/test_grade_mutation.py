@@ -1,12 +1,10 @@
-"""Mutation testing of the checks (autograder/mutation.py): a fixed,
-seeded sample of mutants of the solution regions, graded for real.  The
-full run (every mutant) is ``python -m autograder.mutation``; its latest
-figure is in docs/grading.md."""
-import pytest
-
-from autograder import mutation
+"""Mutation testing of the checks (tools/mutation.py): a fixed, seeded
+sample of mutants of the solution regions, graded for real.  The full run
+(every mutant) is ``python tools/mutation.py``; its latest figure is in
+docs/grading.md."""
+from autograder.course import STAGES
 from autograder.engine import Grader
-from autograder.notebooks import STAGES
+from tools import mutation
 
 SAMPLE, SEED = 30, 2024
 
@@ -20,11 +18,12 @@ def test_every_stage_has_mutants_of_every_kind():
 
 
 def test_the_oracle_sees_no_difference_between_the_solution_and_itself():
-    with Grader(mutation.LIMITS, stages=["03_backprop"]) as grader:
+    source = mutation.course_source()
+    with Grader(mutation.LIMITS, source=source, stages=["03_backprop"]) as grader:
         log = {}
-        grader.grade(mutation.default_source() / "03_backprop", stages=["03_backprop"], seed=5, transcripts=log)
-        notebook = mutation.json.loads(mutation.instructor_path(mutation.default_source(), "03_backprop").read_text())
-        cells = mutation._cells(grader, "03_backprop", notebook)
+        grader.grade(source / "03_backprop", stages=["03_backprop"], seed=5, transcripts=log)
+        notebook = mutation.json.loads(mutation.instructor_path(source, "03_backprop").read_text())
+        cells = mutation.cells_of(grader, "03_backprop", notebook)
         assert len(log["03_backprop"]) > 10
         assert mutation.replay_differs(grader, "03_backprop", cells, log["03_backprop"]) == ""
 

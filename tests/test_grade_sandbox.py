@@ -12,10 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.remote import Remote, StudentError
-from autograder.sandbox import Limits, Sandbox, SessionLost
+from autograder.sandbox import Limits, Remote, Sandbox, SessionLost, StudentError
 
-from .hostile import processes
+from .support.hostile import processes
 
 LIMITS = dict(call_seconds=2.0, memory_bytes=1024 ** 3, output_bytes=4096)
 # "user-namespace" takes the path a non-root grader takes, also when the tests run as root.
@@ -241,8 +240,7 @@ def test_nothing_survives_the_grader_being_killed(tmp_path):
     script = tmp_path / "grader.py"
     script.write_text(textwrap.dedent(f"""
         import sys, time
-        from autograder.remote import Remote
-        from autograder.sandbox import Sandbox
+        from autograder.sandbox import Remote, Sandbox
         sandbox = Sandbox()
         remote = Remote()
         remote.attach(sandbox.session("victim"))

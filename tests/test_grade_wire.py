@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder import wire
+from autograder.sandbox import wire
 
 
 class Recorder(wire.Codec):

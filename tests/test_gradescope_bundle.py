@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradescope
+from autograder.platforms import gradescope
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ["01_activations", "05_moons"]
@@ -23,7 +23,7 @@ VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 
 def build(out: Path) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "autograder.cli", "gradescope", str(out)]
+    args = [sys.executable, "-m", "autograder", "gradescope", str(out)]
     for stage in STAGES:
         args += ["--stage", stage]
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
@@ -69,8 +69,9 @@ def test_the_bundle_holds_the_scripts_and_the_kit(bundle, tmp_path):
     for script in ("setup.sh", "run_autograder"):
         assert (infos[script].external_attr >> 16) & stat.S_IXUSR, f"{script} must be executable"
     names = set(infos)
-    assert {"mlpkit/autograder/engine.py", "mlpkit/autograder/gradescope.py", "mlpkit/autograder/checks/moons.py",
-            "mlpkit/reference/mlp.py", "mlpkit/pyproject.toml"} <= names
+    assert {"mlpkit/autograder/engine.py", "mlpkit/autograder/platforms/gradescope.py",
+            "mlpkit/autograder/checks/moons.py", "mlpkit/reference/mlp.py", "mlpkit/pyproject.toml",
+            "mlpkit/nbgrader_config.py"} <= names
     assert {name for name in names if name.startswith("mlpkit/solutions/")} == \
         {f"mlpkit/solutions/{stage}/{stage}.ipynb" for stage in STAGES}
     assert not [name for name in names if "__pycache__" in name or name.startswith(("mlpkit/tests", "tests"))]
@@ -135,8 +136,24 @@ def test_an_empty_upload_scores_zero_with_a_reason(bundle, tmp_path):
 
 
 def test_a_missing_instructor_notebook_is_a_one_line_error(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "autograder.cli", "gradescope", str(tmp_path / "a.zip"),
-                             "--source", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    result = subprocess.run([sys.executable, "-m", "autograder", "gradescope", str(tmp_path / "a.zip"),
+                             "--course", str(course)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "no instructor notebook for 01_activations" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("mlpkit: error: no instructor notebook for 01_activations")
     assert not (tmp_path / "a.zip").exists()
+
+
+def test_run_autograder_writes_results_even_when_setup_failed(bundle, tmp_path):
+    """A broken image (setup.sh failed: no Python environment) still gives
+    Gradescope a results.json that says what happened."""
+    root = unpack(bundle, tmp_path / "autograder")
+    env = {**os.environ, "MLPKIT_AUTOGRADER_ROOT": str(root), "MLPKIT_PYTHON": str(root / "no-such-python")}
+    result = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, timeout=60,
+                            env=env, cwd=root)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "setup.sh failed" in results["output"]
+    assert "not of your work" in results["output"]

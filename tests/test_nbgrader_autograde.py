@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograder import release
 
-from .stage_notebooks import ROOT, STAGES, existing_stages, graded, need_solution, solution_path
+from .support.stage_notebooks import ROOT, STAGES, existing_stages, graded, need_solution, solution_path
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from .stage_notebooks import ASSIGNMENTS, STAGES, need_solution, release_path, solution_path
+from .support.stage_notebooks import ASSIGNMENTS, STAGES, need_solution, release_path, solution_path
 
 pytestmark = pytest.mark.slow
 

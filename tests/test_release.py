@@ -22,10 +22,10 @@ import pytest
 
 import reference
 from autograder import release
-from autograder.cli import UserError
+from autograder.errors import UserError
 
-from . import sample_course
-from .stage_notebooks import (
+from .support import sample_course
+from .support.stage_notebooks import (
     ASSIGNMENTS, IGNORED, KIT_FILES, ROOT, STAGES, STUDENT_KIT, cells, existing_stages, files_under,
     need_solution, regions, release_path, solution_path, source,
 )
@@ -188,17 +188,22 @@ def test_no_python_file_in_the_solutions_folder(stage):
 
 
 def test_the_student_kit_needs_only_its_requirements():
-    """conftest.py imports the standard library, pytest, nbformat and
-    matplotlib only; requirements.txt names exactly the four packages."""
-    tree = ast.parse((STUDENT_KIT / "conftest.py").read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            imported.add(node.module.split(".")[0])
-    outside = imported - set(sys.stdlib_module_names) - {"__future__"}
-    assert outside <= {"pytest", "nbformat", "matplotlib", "numpy"}, outside
+    """The kit's Python files import the standard library, each other,
+    pytest, nbformat, matplotlib and numpy only; requirements.txt names
+    exactly the four packages."""
+    own = {name[:-3] for name in KIT_FILES if name.endswith(".py")}
+    for name in KIT_FILES:
+        if not name.endswith(".py"):
+            continue
+        tree = ast.parse((STUDENT_KIT / name).read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+        outside = imported - set(sys.stdlib_module_names) - {"__future__"} - own
+        assert outside <= {"pytest", "nbformat", "matplotlib", "numpy"}, (name, outside)
     lines = (STUDENT_KIT / "requirements.txt").read_text(encoding="utf-8").splitlines()
     names = {re.split(r"[<>=!~ ]", line)[0] for line in lines if line and not line.startswith("#")}
     assert names == {"numpy", "matplotlib", "pytest", "nbformat"}
@@ -297,14 +302,12 @@ def test_a_python_file_beside_a_solution_is_refused(tmp_path):
 
 
 def test_the_command_reports_a_user_error_in_one_line():
-    # As the `mlpkit` script runs it.  (`python -m autograder.cli` would not
-    # do: there the module is __main__, whose UserError is another class.)
-    mlpkit = "import sys; from autograder.cli import main; sys.exit(main(sys.argv[1:]))"
-    result = subprocess.run([sys.executable, "-c", mlpkit, "release", "--stage", "07_nope"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "autograder", "release", "--stage", "07_nope"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2
-    assert result.stderr.startswith("mlpkit: error: unknown stage '07_nope'")
-    assert result.stderr.count("\n") == 1
+    course, error = result.stderr.splitlines()   # the course in use, then one line of error
+    assert course == f"mlpkit: course: {ROOT}"
+    assert error.startswith("mlpkit: error: unknown stage '07_nope'")
 
 
 @pytest.mark.slow

@@ -18,9 +18,9 @@ import pytest
 
 from autograder import release
 
-from . import sample_course
-from .stage_notebooks import ASSIGNMENTS, STAGES, graded, need_solution, release_path, solution_path
-from .student_env import points_table, run_pytest, start_pytest
+from .support import sample_course
+from .support.stage_notebooks import ASSIGNMENTS, STAGES, graded, need_solution, release_path, solution_path
+from .support.student_env import points_table, run_pytest, start_pytest
 
 pytestmark = pytest.mark.slow
 

@@ -3,14 +3,14 @@ predictions, backward on random networks with mixed activations, and the
 update, always against the reference."""
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
 import reference as ref
-from . import CheckFailed, hidden
-from .expect import expect_array, expect_keys, expect_number, expect_unchanged
-from .networks import copy_tree, describe_network, network
+from .base import CheckFailed, hidden
+from .expect import expect_array, expect_keys, expect_number, expect_unchanged, without_float_warning
+from ..plaindata import copy_tree
+from .inputs import describe_network, network
 
 STAGE = "03_backprop"
 CHECKS = []
@@ -36,16 +36,9 @@ def bce_confident(student, rng):
     y_hat = np.array([[0.0, 1.0, 1e-300, 1.0 - 1e-17, 0.5, 1.0]])
     y = np.array([[1.0, 0.0, 1.0, 0.0, 1.0, 1.0]])
     before = copy_tree((y_hat, y))
-    with warnings.catch_warnings(record=True) as caught, np.errstate(over="raise", divide="raise", invalid="raise"):
-        warnings.simplefilter("always")
-        try:
-            got = student.binary_cross_entropy(y_hat, y)
-        except FloatingPointError as problem:
-            raise CheckFailed(f"binary_cross_entropy of predictions 0 and 1 hit a floating-point problem "
-                              f"({problem}). Clip y_hat to [1e-15, 1 - 1e-15] before np.log.") from None
-    if any(issubclass(w.category, RuntimeWarning) for w in caught):
-        raise CheckFailed("binary_cross_entropy of predictions 0 and 1 raised a warning; clip y_hat to "
-                          "[1e-15, 1 - 1e-15] before np.log.")
+    got = without_float_warning("binary_cross_entropy of predictions 0 and 1",
+                                lambda: student.binary_cross_entropy(y_hat, y),
+                                "Clip y_hat to [eps, 1 - eps] (eps = 1e-15, for example) before np.log.")
     expect_number("binary_cross_entropy of confident predictions", got, ref.binary_cross_entropy(*before),
                   hint="clip y_hat to [1e-15, 1 - 1e-15] (about 34.54 per confidently wrong sample).")
     expect_unchanged("binary_cross_entropy", before, (y_hat, y))

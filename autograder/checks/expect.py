@@ -7,10 +7,14 @@ a ``RemoteObject`` and fails here as a wrong type.
 """
 from __future__ import annotations
 
+import warnings
+from typing import Any, Callable
+
 import numpy as np
 
-from ..remote import RemoteObject, type_name
-from . import CheckFailed
+from ..plaindata import identical
+from ..sandbox.lending import RemoteObject, type_name
+from .base import CheckFailed
 
 ATOL, RTOL = 1e-7, 1e-6
 
@@ -79,7 +83,7 @@ def expect_int(label: str, got, expected: int) -> None:
 
 def expect_unchanged(label: str, before, after) -> None:
     """An input must come back as it went in."""
-    if not _same(before, after):
+    if not identical(before, after):
         raise CheckFailed(f"{label} modified its input in place. Build new arrays instead "
                           "(np.maximum, np.clip and arithmetic like 1 - z return new arrays; "
                           "`x -= ...`, `x[...] = ...` and `d[key] = ...` on an input change it).")
@@ -100,12 +104,37 @@ def _close(got, expected, atol, rtol) -> bool:
         return bool(np.allclose(got.astype(float), expected.astype(float), atol=atol, rtol=rtol, equal_nan=False))
 
 
-def _same(a, b) -> bool:
-    if type(a) is np.ndarray:
-        return type(b) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and \
-            bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
-    if type(a) in (list, tuple):
-        return type(b) is type(a) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if type(a) is dict:
-        return type(b) is dict and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return a == b
+def expect_tuple(label: str, got, n: int, of: str = "arrays") -> None:
+    """``got`` must be a tuple of ``n`` items."""
+    if type(got) is not tuple or len(got) != n:
+        raise CheckFailed(f"{label} should return a tuple of {n} {of}; got {show(got)}.")
+
+
+def without_float_warning(label: str, call: Callable[[], Any], hint: str) -> Any:
+    """``call()``, failing the check if it overflows, divides by zero or
+    makes an invalid value (as an error or a RuntimeWarning).  Underflow is
+    not a fault: a stable formula such as exp(-|z|) may underflow to 0."""
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except FloatingPointError as problem:
+            raise CheckFailed(f"{label} hit a floating-point problem ({problem}). {hint}") from None
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if numeric:
+        raise CheckFailed(f"{label} raised a warning ({numeric[0].message}). {hint}")
+    return result
+
+
+def global_random_untouched(label: str, call: Callable[[], Any]) -> Any:
+    """``call()``, failing the check if it drew from or reseeded NumPy's
+    global random generator (the kit draws from a RandomState(seed))."""
+    np.random.seed(12345)
+    state = np.random.get_state()
+    result = call()
+    after = np.random.get_state()
+    if not (np.array_equal(state[1], after[1]) and state[2:] == after[2:]):
+        raise CheckFailed(f"{label} used NumPy's global random generator (np.random.seed, np.random.randn...). "
+                          "Draw from rng = np.random.RandomState(seed) only.")
+    return result

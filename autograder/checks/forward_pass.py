@@ -3,9 +3,10 @@ networks with a different activation per layer, parameter counts."""
 from __future__ import annotations
 
 import reference as ref
-from . import CheckFailed, hidden
+from .base import CheckFailed, hidden
 from .expect import expect_array, expect_int, expect_keys, expect_unchanged
-from .networks import HIDDEN, copy_tree, describe_network, network
+from ..plaindata import copy_tree
+from .inputs import HIDDEN, describe_network, network
 
 STAGE = "02_forward_pass"
 CHECKS = []

@@ -6,28 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 import reference as ref
-from . import CheckFailed, hidden
-from .expect import expect_array, expect_unchanged, show
-from .networks import copy_tree
+from .base import CheckFailed, hidden
+from .expect import expect_array, expect_unchanged, show, expect_tuple, global_random_untouched
+from ..plaindata import copy_tree
 
 STAGE = "05_moons"
 CHECKS = []
-
-
-def _global_random_untouched(label, call):
-    np.random.seed(12345)
-    state = np.random.get_state()
-    result = call()
-    after = np.random.get_state()
-    if not (np.array_equal(state[1], after[1]) and state[2:] == after[2:]):
-        raise CheckFailed(f"{label} used NumPy's global random generator; draw from "
-                          "rng = np.random.RandomState(seed) only.")
-    return result
-
-
-def _tuple(label, got, n):
-    if type(got) is not tuple or len(got) != n:
-        raise CheckFailed(f"{label} should return a tuple of {n} arrays; got {show(got)}.")
 
 
 @hidden(STAGE, CHECKS, "make_moons with other sizes, noise and seeds", 1,
@@ -39,8 +23,8 @@ def moons_random(student, rng):
     for n in (int(rng.integers(4, 60)) * 2, int(rng.integers(4, 60)) * 2):
         noise, seed = float(rng.uniform(0.0, 0.4)), int(rng.integers(0, 10000))
         label = f"make_moons(n_samples={n}, noise={noise:.3g}, seed={seed})"
-        got = _global_random_untouched(label, lambda: student.make_moons(n_samples=n, noise=noise, seed=seed))
-        _tuple(label, got, 2)
+        got = global_random_untouched(label, lambda: student.make_moons(n_samples=n, noise=noise, seed=seed))
+        expect_tuple(label, got, 2)
         X, y = ref.make_moons(n, noise, seed)
         expect_array(f"X of {label}", got[0], X, atol=1e-9)
         expect_array(f"y of {label}", got[1], y, integer=True)
@@ -55,8 +39,8 @@ def split_random(student, rng):
         test_size, seed = float(rng.uniform(0.1, 0.5)), int(rng.integers(0, 10000))
         before = copy_tree((X, y))
         label = f"train_test_split(X {X.shape}, y, test_size={test_size:.3g}, seed={seed})"
-        got = _global_random_untouched(label, lambda: student.train_test_split(X, y, test_size=test_size, seed=seed))
-        _tuple(label, got, 4)
+        got = global_random_untouched(label, lambda: student.train_test_split(X, y, test_size=test_size, seed=seed))
+        expect_tuple(label, got, 4)
         for name, part, expected in zip(("X_train", "X_test", "y_train", "y_test"), got,
                                         ref.train_test_split(*before, test_size=test_size, seed=seed)):
             expect_array(f"{name} of {label}", part, expected, integer=name.startswith("y"))
@@ -75,12 +59,12 @@ def standardize_random(student, rng):
         before = copy_tree((X_train, X_test))
         label = f"standardize(X_train {X_train.shape}, X_test {X_test.shape})"
         got = student.standardize(X_train, X_test)
-        _tuple(label, got, 4)
+        expect_tuple(label, got, 4)
         expected = ref.standardize(*before)
         if all(type(part) is np.ndarray for part in got) and got[1].shape == expected[1].shape and \
                 np.allclose(got[1], (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)) and \
                 not np.allclose(got[1], expected[1]):
-            from .. import mistakes
+            from . import mistakes
             found = mistakes.identify("standardize", before, {}, got)
             raise CheckFailed(f"X_test_s of {label} was scaled with the test set's own mean and std.", found)
         for name, part, value in zip(("X_train_s", "X_test_s", "mean", "std"), got, expected):
@@ -119,8 +103,8 @@ def plot_random(student, rng):
     if not model.calls:
         raise CheckFailed("plot_decision_boundary never called model.forward.")
     grid = np.hstack(model.calls)
-    axes = [np.linspace(X[:, k].min() - 0.5, X[:, k].max() + 0.5, 200) for k in (0, 1)]
-    expected = ((np.column_stack([g.ravel() for g in np.meshgrid(*axes)]) - mean) / std).T
+    xx, yy = ref.boundary_grid(X, 200)
+    expected = ((np.column_stack([xx.ravel(), yy.ravel()]) - mean) / std).T
     if grid.shape != expected.shape or not np.allclose(np.sort(grid, axis=1), np.sort(expected, axis=1)):
         raise CheckFailed(f"The points passed to model.forward ({grid.shape[1]} of them) are not the docstring's "
                           "grid: 200 x 200 points spanning each raw feature from its minimum - 0.5 to its "

@@ -1,0 +1,31 @@
+"""JUnit XML of a ``GradeReport``: a test suite per stage, a test case per check."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ..outcomes import GradeReport
+from .text import clean, first_line, points
+
+
+def junit(report: GradeReport) -> str:
+    root = ET.Element("testsuites", name="mlpkit grade", tests=str(len(report.checks())),
+                      failures=str(sum(not c.passed for c in report.checks())), time=f"{report.seconds:.3f}")
+    for stage in report.stages:
+        suite = ET.SubElement(root, "testsuite", name=stage.stage, tests=str(len(stage.checks)),
+                              failures=str(sum(not c.passed for c in stage.checks)), time=f"{stage.seconds:.3f}")
+        properties = ET.SubElement(suite, "properties")
+        for key, value in (("score", points(stage.score)), ("max_score", points(stage.max_score)),
+                           ("seed", str(report.seed))):
+            ET.SubElement(properties, "property", name=key, value=value)
+        for check in stage.checks:
+            case = ET.SubElement(suite, "testcase", classname=stage.stage, name=check.name,
+                                 time=f"{check.seconds:.3f}")
+            if not check.passed:
+                failure = ET.SubElement(case, "failure", message=clean(first_line(check.message, 200)),
+                                        type=check.mistake or "wrong answer")
+                failure.text = clean(check.message)
+        if stage.output:
+            ET.SubElement(suite, "system-out").text = clean(stage.output)
+        if stage.problems:
+            ET.SubElement(suite, "system-err").text = clean("\n".join(stage.problems))
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,25 @@
+"""The terminal table of ``mlpkit grade``: a row per check, a total per
+stage and overall, then the notes."""
+from __future__ import annotations
+
+from ..outcomes import GradeReport
+from .text import first_line, points
+
+
+def table(report: GradeReport, width: int = 72) -> str:
+    name_width = max([len(c.name) for c in report.checks()] + [20])
+    lines = [f"mlpkit grade  {report.submission}  (seed {report.seed})", ""]
+    for stage in report.stages:
+        for check in stage.checks:
+            mark = "ok  " if check.passed else "FAIL"
+            earned = f"{points(check.points)}/{points(check.max_points)}"
+            note = "" if check.passed else first_line(check.message, width)
+            lines.append(f"{mark} {check.name:<{name_width}} {earned:>7}  {note}".rstrip())
+        lines.append(f"     {stage.stage + ' total':<{name_width}} "
+                     f"{points(stage.score) + '/' + points(stage.max_score):>7}")
+        for problem in stage.problems:
+            lines.append(f"     note: {first_line(problem, 200)}")
+        lines.append("")
+    lines.append(f"     {'TOTAL':<{name_width}} {points(report.score) + '/' + points(report.max_score):>7}"
+                 f"   ({report.seconds:.1f} s)")
+    return "\n".join(lines)

@@ -1,0 +1,22 @@
+"""Small text helpers shared by the renderers."""
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def points(value: float) -> str:
+    """Points as a person writes them: 2, 0.5, 118 (never 2.0 or 1e+02)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.6g}"
+
+
+def first_line(text: str, width: int) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def clean(text: str) -> str:
+    """Text safe for JSON viewers and XML 1.0 (no control characters)."""
+    return _CONTROL.sub("?", text)

@@ -1,0 +1,1 @@
+"""Developer instruments (not installed with the kit): ``mutation`` tests the checks."""

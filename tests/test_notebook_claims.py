@@ -112,3 +112,58 @@ def test_bit_for_bit_is_claimed_only_with_the_order_of_arithmetic():
     assert text.count("bit for bit") == 1
     assert "Equality *bit for bit* would also need the same order of arithmetic" in text
     assert "$(1 - \\sin t) - \\tfrac12$" in text
+
+
+# ---------------------------------------------------------- 06: the circles
+
+def best_straight_line(X: np.ndarray, y: np.ndarray, directions: int) -> float:
+    """The largest share of points any straight line classifies right: for
+    each direction, every cut between the points sorted along it, either
+    class on either side."""
+    best = 0.0
+    for angle in np.linspace(0, np.pi, directions, endpoint=False):
+        labels = y[np.argsort(X @ np.array([np.cos(angle), np.sin(angle)]))]
+        ones_below = np.concatenate([[0], np.cumsum(labels)])
+        right = (np.arange(labels.size + 1) - ones_below) + (labels.sum() - ones_below)
+        best = max(best, right.max() / labels.size, 1 - right.min() / labels.size)
+    return best
+
+
+@pytest.fixture(scope="module")
+def circles():
+    X, y = R.make_circles(500, 0.1, 0.5, 42)
+    X_train, X_test, y_train, y_test = R.train_test_split(X, y, test_size=0.2, seed=42)
+    train_s, test_s, _, _ = R.standardize(X_train, X_test)
+    return X, y, train_s.T, y_train.reshape(1, -1), test_s.T, y_test.reshape(1, -1)
+
+
+def test_the_best_straight_line_on_the_circles_gets_about_two_thirds(circles):
+    X, y = circles[:2]
+    coarse = best_straight_line(X, y, 360)      # what the notebook's cell tries
+    fine = best_straight_line(X, y, 3600)
+    assert f"{coarse:.0%}" == "66%"
+    assert 0.64 < coarse <= fine < 0.69          # about two thirds, and 360 directions miss little
+    text = flat(markdown("06_extensions"))
+    assert "The best one gets only about two thirds of the points right" in text
+    assert f"finds one that gets {coarse:.0%} of the 500 points right" in text
+    for false_claim in ("whichever line you draw", "every line cuts through both rings"):
+        assert false_claim not in text
+
+
+def test_logistic_regression_on_the_circles_stays_a_coin_toss(circles):
+    X_train, Y_train, X_test, Y_test = circles[2:]
+    gradient_at_zero = (0.5 - Y_train) @ X_train.T / Y_train.shape[1]
+    model = R.MLP([2, 1], learning_rate=0.1, seed=42)
+    losses = model.train(X_train, Y_train, epochs=2000, verbose=False)
+    probabilities = model.forward(X_train)
+    assert np.abs(gradient_at_zero).max() < 0.02
+    assert np.abs(model.params["W1"]).max() < 0.1 and abs(model.params["b1"][0, 0]) < 0.1
+    assert abs(losses[-1] - math.log(2)) < 0.001
+    assert 0.45 < probabilities.min() and probabilities.max() < 0.55
+    assert model.evaluate(X_train, Y_train) == pytest.approx(0.5025)
+    assert model.evaluate(X_test, Y_test) == pytest.approx(0.40)
+    text = flat(markdown("06_extensions"))
+    assert (f"probabilities between {probabilities.min():.2f} and {probabilities.max():.2f} on the "
+            f"training points, and a loss of {losses[-1]:.4f}") in text
+    assert f"$\\ln 2 \\approx {math.log(2):.4f}$" in text
+    assert "about half of the training points and 40% of the test points right" in text

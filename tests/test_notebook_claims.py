@@ -167,3 +167,33 @@ def test_logistic_regression_on_the_circles_stays_a_coin_toss(circles):
             f"training points, and a loss of {losses[-1]:.4f}") in text
     assert f"$\\ln 2 \\approx {math.log(2):.4f}$" in text
     assert "about half of the training points and 40% of the test points right" in text
+
+
+# ------------------------------------------------- 05: the moons' loss curve
+
+def test_the_moons_loss_curve_has_the_phases_the_text_describes(moons_run):
+    losses = np.asarray(moons_run.losses)
+    assert len(losses) == 2000
+
+    def drop(start, end):
+        return losses[start] - losses[min(end, len(losses) - 1)]
+
+    per_100 = [drop(start, start + 100) for start in range(0, 2000, 100)]
+    # 1. a steep fall: three quarters of a unit in 50 epochs
+    assert drop(0, 50) > 0.7
+    # 2. a near stall: the next 250 epochs fall by a tenth of that
+    assert drop(50, 300) < drop(0, 50) / 10
+    # 3. a second drop: the fall per 100 epochs grows again after epoch 300,
+    #    and 300-900 lowers the loss more than 50-300 did
+    assert per_100[3] > 1.3 * per_100[2]
+    assert drop(300, 900) > 1.5 * drop(50, 300)
+    # 4. then slow: every later 100 epochs fall less than any before epoch 900
+    assert max(per_100[9:]) < min(per_100[1:9])
+    text = flat(markdown("05_moons"))
+    for phrase in (f"The loss falls from {losses[0]:.3f} to {losses[50]:.3f} in the first 50 epochs.",
+                   f"the next 250 epochs only take it to {losses[300]:.3f}.",
+                   f"(the drop per 100 epochs grows from {per_100[2]:.3f} to {per_100[3]:.3f})",
+                   f"by epoch 900 the loss is down to {losses[900]:.3f}.",
+                   f"slows down for good and ends at {losses[-1]:.3f}."):
+        assert phrase in text, phrase
+    assert "for a few hundred epochs" not in text

@@ -197,3 +197,44 @@ def test_the_moons_loss_curve_has_the_phases_the_text_describes(moons_run):
                    f"slows down for good and ends at {losses[-1]:.3f}."):
         assert phrase in text, phrase
     assert "for a few hundred epochs" not in text
+
+
+# ------------------------------------- 05: depth against width, same size
+
+def test_the_architecture_table_as_the_text_reads_it(moons):
+    runs = experiments.architecture_runs(moons)
+    one_layer, two_layers = runs[:3], runs[3:]
+    final = [run.losses[-1] for run in runs]
+    assert [R.count_parameters(run.model.layer_sizes) for run in runs] == [17, 33, 65, 105, 193]
+    assert max(final[3:]) < 0.6 * min(final[:3])                 # about half the best one-layer loss
+    best_one = max(run.test_accuracy for run in one_layer)
+    gaps = [round(100 * (run.test_accuracy - best_one)) for run in two_layers]
+    assert sorted(gaps) == [2, 3]                                # "two or three points"
+    text = flat(markdown("05_moons"))
+    assert (f"({final[3]:.3f} and {final[4]:.3f} against {min(final[:3]):.3f}). Their test scores, "
+            f"{two_layers[0].test_accuracy:.0%} and {two_layers[1].test_accuracy:.0%}, are only two or three "
+            f"points above the best one-layer network's {best_one:.0%}") in text
+    assert "Depth helps more than width" not in text
+
+
+def test_equal_parameter_counts_depth_trains_faster_but_tests_the_same(moons):
+    """2-48-1 and 2-16-8-1 both have 193 parameters; over seeds 0-9 the deep
+    one always ends with the lower training loss, the test accuracies agree
+    within a point."""
+    assert R.count_parameters([2, 48, 1]) == R.count_parameters([2, 16, 8, 1]) == 193
+    results = {}
+    for sizes in ([2, 48, 1], [2, 16, 8, 1]):
+        finals, scores = [], []
+        for seed in range(10):
+            model = R.MLP(sizes, learning_rate=0.1, seed=seed)
+            finals.append(model.train(moons.X_train, moons.y_train, epochs=1500, verbose=False)[-1])
+            scores.append(model.evaluate(moons.X_test, moons.y_test))
+        results[len(sizes)] = np.array(finals), np.array(scores)
+    (wide_loss, wide_test), (deep_loss, deep_test) = results[3], results[4]
+    assert np.all(deep_loss < wide_loss)
+    assert abs(deep_test.mean() - wide_test.mean()) <= 0.01
+    text = flat(markdown("05_moons"))
+    assert (f"lower training loss from every seed ({deep_loss.min():.3f} to {deep_loss.max():.3f}, against "
+            f"{wide_loss.min():.3f} to {wide_loss.max():.3f} for one layer of 48)") in text
+    assert (f"within a point: {deep_test.min():.0%} to {deep_test.max():.0%} against {wide_test.min():.0%} to "
+            f"{wide_test.max():.0%}, means {deep_test.mean():.1%} and {wide_test.mean():.1%}.") in text

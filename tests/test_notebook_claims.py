@@ -238,3 +238,12 @@ def test_equal_parameter_counts_depth_trains_faster_but_tests_the_same(moons):
             f"{wide_loss.min():.3f} to {wide_loss.max():.3f} for one layer of 48)") in text
     assert (f"within a point: {deep_test.min():.0%} to {deep_test.max():.0%} against {wide_test.min():.0%} to "
             f"{wide_test.max():.0%}, means {deep_test.mean():.1%} and {wide_test.mean():.1%}.") in text
+
+
+# ------------------------------------------------------------ 03: XOR's log
+
+def test_the_xor_loss_the_text_cites_is_the_last_one_recorded():
+    losses = experiments.xor_run().losses
+    assert len(losses) == 5000
+    text = flat(markdown("03_backprop"))
+    assert f"loss {losses[0]:.4f} at step 0 and {losses[4999]:.5f} at step 4999, the last loss recorded" in text

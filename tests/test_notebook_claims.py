@@ -46,10 +46,12 @@ def cell(stage: str, key: str) -> dict:
 
 def notebook_function(stage: str, key: str, name: str):
     """The function ``name`` defined by cell ``key`` of a stage's solutions
-    notebook, run after the notebook's imports cell."""
+    notebook, run after the notebook's imports cell (``setup`` in stages 1-3,
+    ``provided_imports`` in stages 4-6)."""
     matplotlib.use("Agg")
+    imports = "setup" if stage < "04" else "provided_imports"
     namespace = {}
-    for part in ("provided_imports", key):
+    for part in (imports, key):
         exec(compile(source(cell(stage, part)), f"{stage}:{part}", "exec"), namespace)
     return namespace[name]
 
@@ -247,3 +249,29 @@ def test_the_xor_loss_the_text_cites_is_the_last_one_recorded():
     assert len(losses) == 5000
     text = flat(markdown("03_backprop"))
     assert f"loss {losses[0]:.4f} at step 0 and {losses[4999]:.5f} at step 4999, the last loss recorded" in text
+
+
+# ------------------------------------------- one name, one contract
+
+STAGES_WITH_CODE = ["01_activations", "02_forward_pass", "03_backprop", "04_mlp_class", "05_moons", "06_extensions"]
+
+
+def test_each_gradient_checker_name_has_one_contract():
+    """numerical_gradient(f, x) passes the array to f (stage 3, as in
+    reference); numerical_gradient_in_place(f, x) calls f() and nudges x
+    itself (stages 4 and 6)."""
+    defined = {stage: re.findall(r"^def (numerical_gradient\w*)\(", "\n".join(
+                   source(c) for c in notebook_cells(stage) if c["cell_type"] == "code"), re.M)
+               for stage in STAGES_WITH_CODE}
+    assert defined == {"01_activations": [], "02_forward_pass": [], "03_backprop": ["numerical_gradient"],
+                       "04_mlp_class": ["numerical_gradient_in_place"], "05_moons": [],
+                       "06_extensions": ["numerical_gradient_in_place"]}
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    expected = R.numerical_gradient(lambda v: float(np.sum(np.sin(v) * v)), x.copy())
+    passing = notebook_function("03_backprop", "gradcheck", "numerical_gradient")
+    assert np.array_equal(passing(lambda v: float(np.sum(np.sin(v) * v)), x), expected)
+    for stage, key in (("04_mlp_class", "provided_test_helpers"), ("06_extensions", "provided_gradient_checker")):
+        in_place = notebook_function(stage, key, "numerical_gradient_in_place")
+        y = x.copy()
+        assert np.array_equal(in_place(lambda: float(np.sum(np.sin(y) * y)), y), expected)
+        assert np.array_equal(y, x)          # restored after the nudges

@@ -275,3 +275,41 @@ def test_each_gradient_checker_name_has_one_contract():
         y = x.copy()
         assert np.array_equal(in_place(lambda: float(np.sum(np.sin(y) * y)), y), expected)
         assert np.array_equal(y, x)          # restored after the nudges
+
+
+# ------------------------------------------ gradient-check thresholds
+
+def test_what_the_gradient_check_bounds_separate():
+    """Stage 1: correct derivatives give 1e-9 or less on its test, z(1 - z)
+    for sigmoid' gives 1.0.  Stage 3: correct backward agrees to about 1e-9
+    except on tiny entries, a missing 1/m gives 0.6 with m = 4."""
+    rng = np.random.RandomState(0)      # the stage-1 test's points
+    z = rng.uniform(0.1, 4.0, size=(3, 5)) * rng.choice([-1.0, 1.0], size=(3, 5))
+    for g, g_prime in ((R.sigmoid, R.sigmoid_derivative), (R.tanh, R.tanh_derivative), (R.relu, R.relu_derivative)):
+        assert R.relative_error(g_prime(z), R.elementwise_gradient(g, z)) <= 1e-9
+    wrong = R.relative_error(z * (1 - z), R.elementwise_gradient(R.sigmoid, z))
+    text = flat(markdown("01_activations"))
+    assert "prints values of $10^{-9}$ or less" in text
+    assert f"gives a relative error of {wrong:.1f} on that test" in text
+
+    rng = np.random.RandomState(7)      # the stage-3 test's network
+    sizes, names = [3, 5, 4, 3, 1], ["relu", "tanh", "sigmoid", "sigmoid"]
+    params = {}
+    for l in range(1, 5):
+        params[f"W{l}"], params[f"b{l}"] = rng.randn(sizes[l], sizes[l - 1]), 0.5 * rng.randn(sizes[l], 1)
+    X, Y = rng.randn(3, 4), np.array([[1.0, 0.0, 0.0, 1.0]])
+    grads = R.backward(Y, params, R.forward(X, params, names)[1], names)
+    for name in params:
+        numeric = R.numerical_gradient(
+            lambda value: R.binary_cross_entropy(R.forward(X, {**params, name: value}, names)[0], Y),
+            params[name].copy())
+        exact = grads["d" + name]
+        big = np.abs(numeric) > 1e-3
+        if big.any():
+            assert R.relative_error(exact[big], numeric[big]) < 3e-9
+        assert np.all(np.abs(exact - numeric) < 1e-10)
+        assert R.relative_error(4 * exact, numeric) == pytest.approx(0.6, abs=1e-3)
+    text = flat(markdown("03_backprop"))
+    assert ("each entry differs from the estimate only by rounding noise, under $10^{-10}$, so the relative "
+            "error is about $10^{-9}$ or less for entries above $10^{-3}$") in text
+    assert "give $(m-1)/(m+1) = 0.6$ for its $m = 4$" in text

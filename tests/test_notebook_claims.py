@@ -313,3 +313,13 @@ def test_what_the_gradient_check_bounds_separate():
     assert ("each entry differs from the estimate only by rounding noise, under $10^{-10}$, so the relative "
             "error is about $10^{-9}$ or less for entries above $10^{-3}$") in text
     assert "give $(m-1)/(m+1) = 0.6$ for its $m = 4$" in text
+
+
+# ------------------------------------------------- titles and point totals
+
+@pytest.mark.parametrize("stage", STAGES_WITH_CODE)
+def test_intro_gives_the_title_and_the_point_total(stage):
+    intro = source(notebook_cells(stage)[0])
+    assert re.match(rf"# Stage {int(stage[:2])} · \S", intro)
+    points = sum(float(nbgrader(c).get("points", 0)) for c in notebook_cells(stage) if nbgrader(c).get("grade"))
+    assert f"{points:g} points in all" in flat(intro)

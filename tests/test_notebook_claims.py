@@ -323,3 +323,33 @@ def test_intro_gives_the_title_and_the_point_total(stage):
     assert re.match(rf"# Stage {int(stage[:2])} · \S", intro)
     points = sum(float(nbgrader(c).get("points", 0)) for c in notebook_cells(stage) if nbgrader(c).get("grade"))
     assert f"{points:g} points in all" in flat(intro)
+
+
+# ------------------------------------------- 05: the standardising example
+
+def test_neither_test_column_is_centred_in_the_standardising_example():
+    X_train = np.array([[1.0, 10.0], [3.0, 20.0], [5.0, 60.0]])     # the notebook's worked example
+    X_test = np.array([[7.0, 30.0], [1.0, -10.0]])
+    train_s, test_s, _, _ = R.standardize(X_train, X_test)
+    assert np.allclose(train_s.mean(axis=0), 0.0)
+    assert np.all(np.abs(test_s.mean(axis=0)) > 0.5)
+    assert "neither column of the test set is centred afterwards" in flat(markdown("05_moons"))
+    assert "X_test_ex = np.array([[7.0, 30.0], [1.0, -10.0]])" in source(cell("05_moons", "b66d7db9"))
+
+
+def test_withdrawn_statements_stay_withdrawn():
+    """Sentences the review of the notebooks found wrong or misleading."""
+    text = flat(" ".join(markdown(stage) for stage in STAGES_WITH_CODE))
+    for phrase in ("each sigmoid layer shrinks the gradient by a factor of at least 4",
+                   "holds for a **sigmoid output with binary cross-entropy** only",
+                   "about 0.00098 after the last step",
+                   "makes the test score look better",
+                   "are the defaults in the deep-learning libraries",
+                   "adding the same constant $c$",
+                   "optimisers that adapt their steps",
+                   "second moment",
+                   "\\text{decay\\_rate}",
+                   "the test set's second column is *not* centred"):
+        assert phrase not in text, phrase
+    code = " ".join(source(c) for stage in STAGES_WITH_CODE for c in notebook_cells(stage))
+    assert "so two tiny numbers do not look far apart" not in flat(code)     # relative_error's docstring

@@ -19,7 +19,7 @@ import pytest
 import reference as R
 from reference import experiments
 
-from .stage_notebooks import cells, nbgrader, solution_path, source
+from .stage_notebooks import STAGES, cells, nbgrader, solution_path, source
 
 
 def notebook_cells(stage: str) -> list[dict]:
@@ -253,16 +253,13 @@ def test_the_xor_loss_the_text_cites_is_the_last_one_recorded():
 
 # ------------------------------------------- one name, one contract
 
-STAGES_WITH_CODE = ["01_activations", "02_forward_pass", "03_backprop", "04_mlp_class", "05_moons", "06_extensions"]
-
-
 def test_each_gradient_checker_name_has_one_contract():
     """numerical_gradient(f, x) passes the array to f (stage 3, as in
     reference); numerical_gradient_in_place(f, x) calls f() and nudges x
     itself (stages 4 and 6)."""
     defined = {stage: re.findall(r"^def (numerical_gradient\w*)\(", "\n".join(
                    source(c) for c in notebook_cells(stage) if c["cell_type"] == "code"), re.M)
-               for stage in STAGES_WITH_CODE}
+               for stage in STAGES}
     assert defined == {"01_activations": [], "02_forward_pass": [], "03_backprop": ["numerical_gradient"],
                        "04_mlp_class": ["numerical_gradient_in_place"], "05_moons": [],
                        "06_extensions": ["numerical_gradient_in_place"]}
@@ -317,7 +314,7 @@ def test_what_the_gradient_check_bounds_separate():
 
 # ------------------------------------------------- titles and point totals
 
-@pytest.mark.parametrize("stage", STAGES_WITH_CODE)
+@pytest.mark.parametrize("stage", STAGES)
 def test_intro_gives_the_title_and_the_point_total(stage):
     intro = source(notebook_cells(stage)[0])
     assert re.match(rf"# Stage {int(stage[:2])} · \S", intro)
@@ -339,7 +336,7 @@ def test_neither_test_column_is_centred_in_the_standardising_example():
 
 def test_withdrawn_statements_stay_withdrawn():
     """Sentences the review of the notebooks found wrong or misleading."""
-    text = flat(" ".join(markdown(stage) for stage in STAGES_WITH_CODE))
+    text = flat(" ".join(markdown(stage) for stage in STAGES))
     for phrase in ("each sigmoid layer shrinks the gradient by a factor of at least 4",
                    "holds for a **sigmoid output with binary cross-entropy** only",
                    "about 0.00098 after the last step",
@@ -351,5 +348,5 @@ def test_withdrawn_statements_stay_withdrawn():
                    "\\text{decay\\_rate}",
                    "the test set's second column is *not* centred"):
         assert phrase not in text, phrase
-    code = " ".join(source(c) for stage in STAGES_WITH_CODE for c in notebook_cells(stage))
+    code = " ".join(source(c) for stage in STAGES for c in notebook_cells(stage))
     assert "so two tiny numbers do not look far apart" not in flat(code)     # relative_error's docstring

@@ -53,7 +53,8 @@ MISTAKES = [
     ("05_moons", "standardize", "X_test_s = (X_test - mean) / std",
      "X_test_s = (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)", "standardising with test-set statistics"),
     ("05_moons", "train_test_split", "order = rng.permutation(n)", "order = np.arange(n)", "split without shuffling"),
-    ("05_moons", "make_moons", "0.5 - np.sin(t)", "np.sin(t) - 0.5", None),
+    ("05_moons", "make_moons", "1 - np.sin(t_lower) - 0.5", "np.sin(t_lower) - 0.5", None),
+    ("05_moons", "make_moons", "order = rng.permutation(n_samples)", "order = rng.permutation(2 * n_upper)", None),
     ("05_moons", "make_moons", "rng.normal(0, noise", "np.random.normal(0, noise", None),
     ("05_moons", "plot_decision_boundary", "((points - mean) / std).T", "points.T", None),
     # 06 extensions

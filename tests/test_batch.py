@@ -16,7 +16,7 @@ from autograder.batch.gradebook import ERROR, GRADED, Gradebook, StudentRecord
 from autograder.course import find_course
 from autograder.errors import BatchError, GradebookMismatch
 
-from .support.batch_fakes import fake_grader, no_curves
+from .support.batch_fakes import fake_grade, no_curves
 
 STAGES = ["01_activations", "02_forward_pass"]
 
@@ -34,7 +34,7 @@ SOURCE = find_course().source
 
 def run(root, out, **options):
     options = {"stages": STAGES, "jobs": 2, "seed": 11, "feedback": False, "progress": False,
-               "grader": fake_grader, "curve_maker": no_curves, **options}
+               "grade": fake_grade, "curves": no_curves, **options}
     return batch.run_batch(root, out, SOURCE, **options)
 
 
@@ -59,7 +59,7 @@ def test_a_students_seed_depends_on_the_batch_seed_and_their_name_only():
 
 
 def test_the_gradebook_holds_each_student_once_and_writes_the_csv(tmp_path):
-    report = fake_grader(tmp_path, STAGES, 3)
+    report = fake_grade(tmp_path, STAGES, 3)
     with Gradebook(tmp_path / "book.sqlite") as book:
         book.adopt_settings({"stages": STAGES, "seed": 1, "source": "kit"})
         book.commit(StudentRecord("alice", ERROR, 3, error="first try failed"))

@@ -100,7 +100,7 @@ def pages(tmp_path_factory):
     out = tmp_path_factory.mktemp("feedback")
     made = {}
     for student, submission in (("solver", ROOT / "solutions"), ("stubber", ROOT / "assignments")):
-        report = workers.engine_grader(submission, STAGES, 7, SOURCE)
+        report = workers.engine_grade(submission, STAGES, 7, SOURCE)
         curves = workers.engine_curves(submission, STAGES, 7, SOURCE)
         feedback.write_student(out / student, student, report, curves, STAGES)
         made[student] = (out / student / "feedback", results_json(report))

@@ -19,7 +19,7 @@ import pytest
 import reference as R
 from reference import experiments
 
-from .stage_notebooks import STAGES, cells, nbgrader, solution_path, source
+from .support.stage_notebooks import STAGES, cells, nbgrader, solution_path, source
 
 
 def notebook_cells(stage: str) -> list[dict]:

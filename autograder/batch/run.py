@@ -34,7 +34,7 @@ from ..course import instructor_notebooks, select_stages
 from ..errors import BatchError
 from .gradebook import ERROR, GRADED, Gradebook, StudentRecord
 from .planning import Job, default_jobs, find_students, student_seed
-from .workers import CurveMaker, GradeFunction, grade_student
+from .workers import CurveFunction, GradeFunction, grade_student
 
 GRADEBOOK_NAME = "gradebook.sqlite"
 CSV_NAME = "grades.csv"
@@ -67,12 +67,12 @@ class BatchSummary:
 
 
 def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None = None, seed: int | None = None,
-              feedback: bool = True, progress: bool = True, grader: GradeFunction | None = None,
-              curve_maker: CurveMaker | None = None) -> BatchSummary:
+              feedback: bool = True, progress: bool = True, grade: GradeFunction | None = None,
+              curves: CurveFunction | None = None) -> BatchSummary:
     """Grade every student of ``root`` not yet graded in ``out``, with the
     instructor notebooks of ``source``.
 
-    grader and curve_maker replace the engine (tests use stand-ins); they
+    grade and curves replace the engine's functions (tests use stand-ins); they
     must be picklable (module-level functions)."""
     started = time.monotonic()
     root, out, source = Path(root), Path(out), Path(source).resolve()
@@ -95,7 +95,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         summary = BatchSummary(out, students=len(students), already=len(students) - len(todo), jobs=jobs)
         bar = _progress_bar(len(students), summary.already, progress)
         try:
-            _grade_all(todo, jobs, (grader, curve_maker), book, summary, bar)
+            _grade_all(todo, jobs, (grade, curves), book, summary, bar)
         finally:
             bar.close()
         book.write_csv(out / CSV_NAME, stages)

@@ -25,10 +25,10 @@ from .planning import Job
 GradeFunction = Callable[[Path, list, int, Path], GradeReport]
 # The student's training curves and decision boundary for the feedback
 # pages, as plain data (see ``reports/curves.py``).
-CurveMaker = Callable[[Path, list, int, Path], dict]
+CurveFunction = Callable[[Path, list, int, Path], dict]
 
 
-def engine_grader(folder: Path, stages: list, seed: int, source: Path) -> GradeReport:
+def engine_grade(folder: Path, stages: list, seed: int, source: Path) -> GradeReport:
     """Grade one folder with ``mlpkit grade``'s engine."""
     from ..sandbox import SandboxError
 
@@ -80,7 +80,7 @@ def engine_curves(folder: Path, stages: list, seed: int, source: Path) -> dict:
     return student_curves(folder, stages, source=source, sandbox=worker_grader(source, stages).sandbox)
 
 
-def grade_student(job: Job, grader: GradeFunction | None = None, curve_maker: CurveMaker | None = None
+def grade_student(job: Job, grade: GradeFunction | None = None, curves: CurveFunction | None = None
                   ) -> StudentRecord:
     """Grade one student and write their files; never raises for a grading
     failure: that becomes the record of an error.
@@ -93,20 +93,20 @@ def grade_student(job: Job, grader: GradeFunction | None = None, curve_maker: Cu
     100 when one process grades many)."""
     gc.disable()
     try:
-        return _grade_student(job, grader, curve_maker)
+        return _grade_student(job, grade, curves)
     finally:
         gc.enable()
         gc.collect()
 
 
-def _grade_student(job: Job, grader: GradeFunction | None, curve_maker: CurveMaker | None) -> StudentRecord:
+def _grade_student(job: Job, grade: GradeFunction | None, curves: CurveFunction | None) -> StudentRecord:
     from ..reports.results_json import results_json
 
     started = time.monotonic()
     folder = job.out / job.student
     _remove_temporaries(folder)
     try:
-        report = (grader or engine_grader)(job.folder, list(job.stages), job.seed, job.source)
+        report = (grade or engine_grade)(job.folder, list(job.stages), job.seed, job.source)
     except Exception as error:  # noqa: BLE001 - the kit's failure, recorded against the student
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         return StudentRecord(job.student, ERROR, job.seed, error=f"grading failed: {detail}",
@@ -115,8 +115,8 @@ def _grade_student(job: Job, grader: GradeFunction | None, curve_maker: CurveMak
     if job.feedback:
         try:
             from ..reports import feedback
-            curves = (curve_maker or engine_curves)(job.folder, list(job.stages), job.seed, job.source)
-            feedback.write_student(folder, job.student, report, curves, job.stages)
+            plotted = (curves or engine_curves)(job.folder, list(job.stages), job.seed, job.source)
+            feedback.write_student(folder, job.student, report, plotted, job.stages)
         except Exception:  # noqa: BLE001 - a missing page must not lose the grade
             results.setdefault("extra_data", {})["feedback_error"] = traceback.format_exc(limit=3)
     write_atomic(folder / "results.json", json.dumps(results, indent=2) + "\n")

@@ -1,7 +1,7 @@
 """Stand-ins for the grading engine in the batch tests: module-level
 functions, so the batch's spawned workers can import them.
 
-``fake_grader`` scores a stage by whether its notebook is there (2 points)
+``fake_grade`` scores a stage by whether its notebook is there (2 points)
 and by the seed's parity (1 point); a student folder named ``kit-bug``
 makes it raise (the kit's failure), one named ``crash`` kills the worker
 process outright.
@@ -14,7 +14,7 @@ from pathlib import Path
 from autograder.outcomes import CheckResult, GradeReport, StageResult
 
 
-def fake_grader(folder: Path, stages: list, seed: int, source: Path | None = None) -> GradeReport:
+def fake_grade(folder: Path, stages: list, seed: int, source: Path | None = None) -> GradeReport:
     folder = Path(folder)
     if folder.name == "kit-bug":
         raise RuntimeError("the kit tripped over its own feet")

@@ -110,5 +110,5 @@ def test_the_prefilter_keeps_every_pair_above_its_share():
     sets += [set(sets[0]), set(list(sets[1])[:40])]
     expected = [(i, j) for i, j in itertools.combinations(range(len(sets)), 2)
                 if len(sets[i] & sets[j]) >= 0.25 * min(len(sets[i]), len(sets[j]))]
-    assert similarity.candidates(sets, block=64) == expected
+    assert similarity.candidates(sets, prefilter=0.25, block=64) == expected
     assert (0, 25) in expected and (1, 26) in expected

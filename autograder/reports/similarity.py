@@ -19,8 +19,9 @@ Pipeline, per stage:
    ``NOISE``-character k-gram (a window of 1, so the result does not depend
    on Python's salted string hash) and drops the boilerplate's k-grams;
 4. candidate pairs share at least ``PREFILTER`` of the smaller set of
-   k-grams (one matrix product over the class, so that a class of hundreds
-   is not compared pair by pair in Python);
+   k-grams (one matrix product over the class), a bound below which no
+   pair can reach the threshold: pairs with nothing much in common are
+   not compared one by one in Python;
 5. ``copydetect.compare_files`` gives, for each candidate, the share of
    each student's code found in the other's and the matching regions;
    pairs whose larger share is at least ``THRESHOLD`` (and that have at
@@ -51,7 +52,11 @@ CLASS_REPORT = "class-report.html"
 THRESHOLD = 0.6        # a pair is reported when one student's code is at least this much in the other's
 NOISE = 25             # k: characters of tokenised code a match must span (copydetect's noise threshold)
 MIN_OVERLAP = 60       # characters of tokenised code in common, at least, for a pair to be reported
-PREFILTER = 0.25       # share of the smaller k-gram set two students must share to be compared exactly
+# Two students are compared exactly only if they share at least this share of
+# the smaller k-gram set: each shared k-gram covers at most NOISE characters,
+# so a pair below THRESHOLD / NOISE cannot reach THRESHOLD (halved for
+# k-grams that occur more than once).
+PREFILTER = THRESHOLD / NOISE / 2
 SHOWN = 100            # pairs shown side by side on the page (all are in the table and the CSV)
 CAVEAT = ("Similarity is evidence for a person to weigh, not a verdict. Students may write alike for "
           "innocent reasons: the task leaves little room (a few lines, one obvious formula), they "

@@ -42,7 +42,7 @@ window.addEventListener("load", () => {
     score: text(document.querySelector("#stage-score")),
     rows: Array.from(document.querySelectorAll("tr.check")).map(row => ({
       check: row.dataset.check, points: row.dataset.points, max: row.dataset.maxPoints,
-      result: text(row.querySelector("td.result")), message: text(row.querySelector("td.message")),
+      result: text(row.cells[2]), message: text(row.cells[3]),
       height: row.getBoundingClientRect().height})),
     images: Array.from(document.images).map(image => ({
       alt: image.alt, complete: image.complete, width: image.naturalWidth, height: image.naturalHeight,
@@ -103,45 +103,49 @@ def pages(tmp_path_factory):
         report = workers.engine_grade(submission, STAGES, 7, SOURCE)
         curves = workers.engine_curves(submission, STAGES, 7, SOURCE)
         feedback.write_student(out / student, student, report, curves, STAGES)
-        made[student] = (out / student / "feedback", results_json(report))
+        made[student] = (out / student / "feedback", results_json(report), report)
     return made
 
 
 @pytest.mark.parametrize("student", ["solver", "stubber"])
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_check_is_a_row_with_its_points_and_message(pages, student, stage, tmp_path):
-    folder, results = pages[student]
+    folder, results, _ = pages[student]
     report = browse(folder / f"{stage}.html", tmp_path)
     tests = [t for t in results["tests"] if t["name"].startswith(stage + " ")]
     assert report["title"] == f"{feedback.stage_title(stage)} - feedback for {student}"
     assert report["h1"] == feedback.stage_title(stage)
     assert report["fetched"] == [], "the page must load nothing: everything is embedded"
     assert [row["check"] for row in report["rows"]] == [t["name"] for t in tests] != []
+    checks = {check.name: check for check in pages[student][2].checks()}
     for row, test in zip(report["rows"], tests):
         assert float(row["points"]) == test["score"] and float(row["max"]) == test["max_score"]
-        assert row["result"] == ("passed" if test["status"] == "passed" else "failed")
-        assert row["message"] == test["output"].strip()
+        assert row["result"] == ("✓ passed" if test["status"] == "passed" else "✗ failed")
+        assert row["message"] == feedback.check_text(checks[row["check"]], True).strip()
+        if test["status"] != "passed":
+            assert test["output"].strip().splitlines()[0] in row["message"]
         assert row["height"] > 0
     score = sum(t["score"] for t in tests)
     assert report["score"] == f"{score:g} / {sum(t['max_score'] for t in tests):g}"
     if student == "stubber":
-        assert score == 0 and all(row["result"] == "failed" for row in report["rows"])
+        assert score == 0 and all(row["result"] == "✗ failed" for row in report["rows"])
         assert any("NotImplementedError" in row["message"] for row in report["rows"])
 
 
 EXPECTED_IMAGES = {
     ("solver", "01_activations"): [],
-    ("solver", "04_mlp_class"): ["Training loss"],
-    ("solver", "05_moons"): ["Your decision boundary", "The reference's decision boundary", "Training loss"],
+    ("solver", "04_mlp_class"): ["Line chart of the training loss"],
+    ("solver", "05_moons"): ["Your model's predicted", "The reference's model's predicted",
+                             "Line chart of the training loss"],
     ("stubber", "01_activations"): [],
-    ("stubber", "04_mlp_class"): ["Training loss"],          # the reference's curve alone
-    ("stubber", "05_moons"): ["The reference's decision boundary", "Training loss"],
+    ("stubber", "04_mlp_class"): ["Line chart of the training loss"],          # the reference's curve alone
+    ("stubber", "05_moons"): ["The reference's model's predicted", "Line chart of the training loss"],
 }
 
 
 @pytest.mark.parametrize("student, stage", list(EXPECTED_IMAGES))
 def test_plots_are_embedded_images_the_browser_decodes(pages, student, stage, tmp_path):
-    folder, _ = pages[student]
+    folder, _, _ = pages[student]
     report = browse(folder / f"{stage}.html", tmp_path)
     images = report["images"]
     assert [next(p for p in EXPECTED_IMAGES[student, stage] if image["alt"].startswith(p)) for image in images] \
@@ -151,23 +155,25 @@ def test_plots_are_embedded_images_the_browser_decodes(pages, student, stage, tm
     if student == "stubber" and stage != "01_activations":
         assert any("not finished yet" in note for note in report["notes"])
     if student == "solver" and stage in ("04_mlp_class", "05_moons"):
-        assert "Your curve lies on the reference's" in images[-1]["alt"]
+        assert "our loss falls from" in images[-1]["alt"] and "lies on the reference's" in images[-1]["alt"]
 
 
 def test_the_index_links_every_stage_and_the_total(pages, tmp_path):
-    folder, results = pages["solver"]
+    folder, results, _ = pages["solver"]
     report = browse(folder / "index.html", tmp_path)
-    assert report["links"] == [f"{stage}.html" for stage in STAGES]
+    assert report["links"] == ["#main"] + [f"{stage}.html" for stage in STAGES]
     assert report["title"] == "Feedback for solver"
-    for link in report["links"]:
+    for link in report["links"][1:]:
         assert (folder / link).is_file()
+    for stage in STAGES:   # and every stage's page leads back to the index
+        assert browse(folder / f"{stage}.html", tmp_path)["links"][:2] == ["#main", "index.html"]
 
 
 def test_the_page_is_painted(pages, tmp_path):
     """A screenshot of the moons page: the boundary plots are coloured pixels."""
     import matplotlib.image
 
-    folder, _ = pages["solver"]
+    folder, _, _ = pages["solver"]
     shot = tmp_path / "moons.png"
     result = chromium(tmp_path, "--hide-scrollbars", "--window-size=1200,1600", f"--screenshot={shot}",
                       (folder / "05_moons.html").as_uri())

@@ -12,7 +12,9 @@ The run is a pipeline:
                          each file atomically;
 5. ``Gradebook.commit``  in this process, one transaction per student as
                          each finishes;
-6. ``write_csv``         ``OUT/grades.csv`` from the gradebook.
+6. ``write_csv``         ``OUT/grades.csv`` from the gradebook;
+7. ``write_instructor_reports``  the class report and the similarity
+                         report (``reports/instructor.py``).
 
 Killed at any moment (even ``kill -9``), a rerun grades only the students
 the gradebook lacks; each student's seed is derived from the batch seed
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from ..course import instructor_notebooks, select_stages
 from ..errors import BatchError
+from ..reports.instructor import write_instructor_reports
 from .gradebook import ERROR, GRADED, Gradebook, StudentRecord
 from .planning import Job, default_jobs, find_students, student_seed
 from .workers import CurveFunction, GradeFunction, grade_student
@@ -47,6 +50,7 @@ class BatchSummary:
     already: int = 0               # graded by an earlier run
     graded: int = 0                # graded by this run
     errors: dict = field(default_factory=dict)   # student -> why (all recorded errors)
+    reports: list = field(default_factory=list)  # the instructor's reports written, and their problems
     seconds: float = 0.0
     jobs: int = 1
 
@@ -61,6 +65,7 @@ class BatchSummary:
                  f"({self.seconds:.1f} s on {self.jobs} processes, {self.rate:.1f} students/min)",
                  f"  gradebook: {self.out / GRADEBOOK_NAME}",
                  f"  grades:    {self.out / CSV_NAME}"]
+        lines += [f"  report:    {item}" for item in self.reports]
         for student, error in sorted(self.errors.items()):
             lines.append(f"  error: {student}: {error.strip().splitlines()[-1] if error.strip() else '?'}")
         return "\n".join(lines)
@@ -100,6 +105,9 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
             bar.close()
         book.write_csv(out / CSV_NAME, stages)
         summary.errors = book.errors()
+        # The instructor's view of the class: class-report.html/.json and similarity.html/.csv.
+        written, problems = write_instructor_reports(out, book, students, source, stages)
+        summary.reports = [path for path in written if path.suffix == ".html"] + [f"warning: {p}" for p in problems]
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -4,45 +4,43 @@ student and stage, plus an index.
 A page lists every check of the stage with its points and its teaching
 message and, for the stages that train a network, shows the student's loss
 curve (and, for the moons, decision boundary) beside the reference's.
-Plots are PNGs drawn with Matplotlib and embedded as base64 ``data:`` URIs;
-the page has no script and loads nothing, so it can be mailed, uploaded to
-an LMS or opened offline.
+Plots are PNGs embedded as ``data:`` URIs (``charts.py``), each with a text
+alternative that says what it shows; the page has no script and loads
+nothing, so it can be mailed, uploaded to an LMS or opened offline.  The
+scaffolding (language, landmarks, the link back to the index, colours and
+focus) is ``page.py``'s, built to WCAG 2.1 AA.
 
 Input is plain data: the student's ``GradeReport`` and the curves of
 ``curves.py``.
 """
 from __future__ import annotations
 
-import base64
-import html
-import io
 from pathlib import Path
 
 import numpy as np
 
 from ..files import write_atomic
-from ..outcomes import GradeReport, StageResult
-from .text import points as _points
+from ..outcomes import CheckResult, GradeReport, StageResult, StageStatus
+from . import charts
+from .page import document, esc, figure_block, table, verdict
+from .text import align_arrays, points as _points
 
-DPI = 72
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 70rem;
-       padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
-header { border-bottom: 2px solid #d0d7de; margin-bottom: 1rem; }
-h1 { margin-bottom: .2rem; }
-.score { font-size: 1.2rem; }
-table.checks { border-collapse: collapse; width: 100%; }
-table.checks th, table.checks td { border-bottom: 1px solid #d0d7de; padding: .45rem .5rem; text-align: left;
-                                   vertical-align: top; }
-tr.check.passed td.result { color: #1a7f37; font-weight: 600; }
-tr.check.failed td.result { color: #cf222e; font-weight: 600; }
-td.points { white-space: nowrap; }
-td.message pre { white-space: pre-wrap; margin: 0; font-family: ui-monospace, monospace; font-size: .9rem; }
-.kind { font-size: .8rem; color: #57606a; }
-.plots { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; }
-figcaption { font-size: .9rem; color: #57606a; max-width: 36rem; }
-.note { background: #fff8c5; border: 1px solid #d4a72c; padding: .5rem .75rem; border-radius: 4px; }
+INDEX = "index.html"
+
+# What the banner of a stage whose notebook could not be graded says (the
+# reason a check did not run is then the same for every check: said once).
+NOT_GRADED = {
+    StageStatus.MISSING: "No {stage}.ipynb was found in your submission, so none of this stage's checks "
+                         "could run: each scores 0.",
+    StageStatus.INVALID: "Your {stage}.ipynb could not be read ({problem}), so none of this stage's checks "
+                         "could run: each scores 0.",
+}
+NOT_RUN = "Not run: see the note at the top of the page."
+
+EXTRA_STYLE = """
+table.checks { table-layout: fixed; }
+table.checks col.name { width: 26%; } table.checks col.points { width: 8rem; }
+table.checks col.result { width: 7rem; }
 """
 
 
@@ -58,7 +56,7 @@ def write_student(folder: Path, student: str, report: GradeReport, curves: dict,
         path = Path(folder) / "feedback" / f"{stage}.html"
         write_atomic(path, page)
         written.append(path)
-    index = Path(folder) / "feedback" / "index.html"
+    index = Path(folder) / "feedback" / INDEX
     write_atomic(index, index_page(student, report, stages))
     return written + [index]
 
@@ -79,59 +77,87 @@ def stage_title(stage: str) -> str:
     return f"Stage {int(number)}: {words.replace('_', ' ')}" if number.isdigit() else stage
 
 
-def _document(title: str, body: str) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+def short_name(check: CheckResult) -> str:
+    """The check's name without its stage."""
+    prefix = check.stage + " "
+    return check.name[len(prefix):] if check.name.startswith(prefix) else check.name
+
+
+def not_graded_banner(result: StageResult) -> str:
+    """The one sentence that replaces a reason repeated on every check, or ""."""
+    template = NOT_GRADED.get(result.status)
+    if template is None:
+        return ""
+    return template.format(stage=result.stage, problem=result.problems[0] if result.problems else "unknown reason")
+
+
+def check_text(check: CheckResult, graded: bool) -> str:
+    """What a check's row says: what was checked and, if it failed, why and
+    what to fix (multi-row arrays kept aligned)."""
+    if not graded:
+        return NOT_RUN
+    described = check.description if check.description not in ("", short_name(check), check.name) else ""
+    if check.passed:
+        return described or "Passed."
+    message = align_arrays(check.message.strip())
+    return f"{message}\n\nChecked: {described}" if described else message
 
 
 def stage_page(student: str, stage: str, result: StageResult, curves: dict | None, reference: dict | None) -> str:
     """The HTML page of one student's stage."""
-    esc = html.escape
-    parts = [f"<header>\n<h1>{esc(stage_title(stage))}</h1>\n"
-             f"<p class=\"score\">Feedback for <strong class=\"student\">{esc(student)}</strong>: "
-             f"<strong id=\"stage-score\">{_points(result.score)} / {_points(result.max_score)}</strong> points</p>\n"
-             "</header>"]
-    if result.problems:
-        parts.append("<section id=\"notes\">\n<h2>Notes</h2>\n"
-                     + "\n".join(f"<p class=\"note\">{esc(note)}</p>" for note in result.problems) + "\n</section>")
-    rows = []
+    graded = result.status is StageStatus.GRADED
+    passed = sum(check.passed for check in result.checks)
+    parts = [f"<h1>{esc(stage_title(stage))}</h1>",
+             f"<p class=\"lead\">Feedback for <strong class=\"student\">{esc(student)}</strong>: "
+             f"<strong id=\"stage-score\">{_points(result.score)} / {_points(result.max_score)}</strong> points, "
+             f"{passed} of {len(result.checks)} checks passed.</p>"]
+    banner = not_graded_banner(result)
+    if banner:
+        parts.append(f"<p class=\"banner\" id=\"not-graded\"><strong>Not graded.</strong> {esc(banner)}</p>")
+    notes = result.problems if graded else result.problems[1:]
+    if notes:
+        parts.append("<section id=\"notes\" aria-labelledby=\"notes-title\">\n"
+                     "<h2 id=\"notes-title\">Notes about your notebook</h2>\n"
+                     + "\n".join(f"<p class=\"note\">{esc(note)}</p>" for note in notes) + "\n</section>")
+    rows, attributes = [], []
     for number, check in enumerate(result.checks, start=1):
-        short = check.name[len(stage) + 1:] if check.name.startswith(stage + " ") else check.name
-        verdict = "passed" if check.passed else "failed"
-        text = check.description if check.passed else f"{check.message}\n\nChecked: {check.description}"
-        rows.append(
-            f"<tr class=\"check {verdict}\" id=\"check-{number}\" "
-            f"data-check=\"{esc(check.name)}\" data-points=\"{_points(check.points)}\" "
-            f"data-max-points=\"{_points(check.max_points)}\">"
-            f"<td class=\"name\">{esc(short)}<br><span class=\"kind\">{check.visibility} check</span></td>"
-            f"<td class=\"points\">{_points(check.points)} / {_points(check.max_points)}</td>"
-            f"<td class=\"result\">{verdict}</td>"
-            f"<td class=\"message\"><pre>{esc(text.strip())}</pre></td></tr>")
-    if not rows:
-        rows.append("<tr><td colspan=\"4\">No check of this stage was graded.</td></tr>")
-    parts.append("<section id=\"checks\">\n<h2>Checks</h2>\n<table class=\"checks\">\n<thead><tr><th>check</th>"
-                 "<th>points</th><th>result</th><th>what was checked, and what to fix</th></tr></thead>\n<tbody>\n"
-                 + "\n".join(rows) + "\n</tbody>\n</table>\n</section>")
+        rows.append([f"{esc(short_name(check))}<br><span class=\"kind\">{esc(check.visibility)} check</span>",
+                     f"{_points(check.points)} / {_points(check.max_points)}",
+                     verdict(check.passed),
+                     f"<pre>{esc(check_text(check, graded))}</pre>"])
+        attributes.append(f"class=\"check {'passed' if check.passed else 'failed'}\" id=\"check-{number}\" "
+                          f"data-check=\"{esc(check.name)}\" data-points=\"{_points(check.points)}\" "
+                          f"data-max-points=\"{_points(check.max_points)}\"")
+    checks = table(f"The {len(result.checks)} checks of {stage_title(stage).lower()}, with your points",
+                   ["Check", "Points", "Result", "What was checked, and what to fix"], rows, numeric=[1],
+                   attributes="class=\"checks\"", row_attributes=attributes)
+    checks = checks.replace("<caption>", "<colgroup><col class=\"name\"><col class=\"points\"><col class=\"result\">"
+                                         "<col></colgroup>\n<caption>", 1)
+    parts.append(f"<section id=\"checks\" aria-labelledby=\"checks-title\">\n<h2 id=\"checks-title\">Checks</h2>\n"
+                 f"{checks}\n</section>")
     plots = plot_section(stage, curves, reference)
     if plots:
         parts.append(plots)
-    return _document(f"{stage_title(stage)} - feedback for {student}", "\n".join(parts))
+    return document(f"{stage_title(stage)} - feedback for {student}", "\n".join(parts),
+                    nav=[(INDEX, f"All stages for {student} (index)")], extra_style=EXTRA_STYLE)
 
 
 def index_page(student: str, report: GradeReport, stages) -> str:
-    esc = html.escape
     rows, total, total_max = [], 0.0, 0.0
     for stage in stages:
         result = report.stage(stage) or StageResult(stage)
         total, total_max = total + result.score, total_max + result.max_score
-        rows.append(f"<tr class=\"stage\"><td><a href=\"{esc(stage)}.html\">{esc(stage_title(stage))}</a></td>"
-                    f"<td class=\"points\">{_points(result.score)} / {_points(result.max_score)}</td></tr>")
-    body = (f"<header>\n<h1>Feedback for {esc(student)}</h1>\n<p class=\"score\">Total: <strong id=\"total\">"
-            f"{_points(total)} / {_points(total_max)}</strong> points</p>\n</header>\n"
-            "<table class=\"checks\">\n<thead><tr><th>stage</th><th>points</th></tr></thead>\n<tbody>\n"
-            + "\n".join(rows) + "\n</tbody>\n</table>")
-    return _document(f"Feedback for {student}", body)
+        status = "handed in" if result.status is StageStatus.GRADED else f"not graded ({result.status.value})"
+        rows.append([f"<a href=\"{esc(stage)}.html\">{esc(stage_title(stage))}</a>",
+                     f"{_points(result.score)} / {_points(result.max_score)}",
+                     f"{sum(check.passed for check in result.checks)} of {len(result.checks)}",
+                     esc(status)])
+    body = (f"<h1>Feedback for {esc(student)}</h1>\n<p class=\"lead\">Total: <strong id=\"total\">"
+            f"{_points(total)} / {_points(total_max)}</strong> points.</p>\n"
+            + table("Your points per stage; each stage's page lists its checks",
+                    ["Stage", "Points", "Checks passed", "Notebook"], rows, numeric=[1, 2],
+                    attributes="class=\"stages\""))
+    return document(f"Feedback for {student}", body)
 
 
 # ------------------------------------------------------------------ plots
@@ -142,7 +168,7 @@ PLOT_INTRO = {
     "05_moons": "Your data functions feeding the notebook's network (2-16-8-1, learning rate 0.1, 2000 epochs): "
                 "the decision boundary on the test points and the training loss, beside the reference's.",
     "06_extensions": "The notebook's network on the moons (learning rate 0.01, 1000 epochs) with your "
-                     "optimisers (solid) and the reference's (dashed).",
+                     "optimisers (solid lines) and the reference's (dashed lines).",
 }
 
 
@@ -159,38 +185,46 @@ def plot_section(stage: str, curves: dict | None, reference: dict | None) -> str
     elif not curves:
         notes.append("Your curves were not computed for this report.")
     try:
-        if stage == "05_moons":
-            for label, data in (("Your decision boundary", curves.get("boundary")),
-                                ("The reference's decision boundary", reference.get("boundary"))):
-                if data is not None:
-                    accuracy = data.get("accuracy")
-                    title = label + (f" (test accuracy {accuracy:.0%})" if accuracy == accuracy else "")
-                    if data is reference.get("boundary"):   # the same picture on every page: drawn once
-                        image = _cached(("boundary", id(data), title), lambda: image_tag(boundary_figure(data, title), title))
-                    else:
-                        image = image_tag(boundary_figure(data, title), title)
-                    figures.append((image, title, "boundary"))
-        if curves.get("losses") or reference.get("losses"):
-            title = "Training loss: yours and the reference's"
-            caption = title + coincidence(curves.get("losses", {}), reference.get("losses", {}))
-            figure = loss_figure(curves.get("losses", {}), reference.get("losses", {}), title)
-            figures.append((image_tag(figure, caption), caption, "loss"))
+        with charts.style():
+            if stage == "05_moons":
+                for whose, data in (("Your", curves.get("boundary")), ("The reference's", reference.get("boundary"))):
+                    if data is None:
+                        continue
+                    title = f"{whose} decision boundary"
+                    alt = describe_boundary(whose, data)
+                    make = lambda data=data, title=title, alt=alt: charts.image(boundary_figure(data, title), alt)
+                    image = _cached(("boundary", id(data), title), make) if data is reference.get("boundary") \
+                        else make()
+                    figures.append((image, title + _accuracy(data), "boundary"))
+            if curves.get("losses") or reference.get("losses"):
+                mine, theirs = curves.get("losses", {}), reference.get("losses", {})
+                title = "Training loss: yours and the reference's"
+                alt = describe_losses(mine, theirs)
+                figure = loss_figure(mine, theirs, title)
+                figures.append((charts.image(figure, alt), title + coincidence(mine, theirs), "loss"))
     except Exception as error:  # noqa: BLE001 - a page without a plot rather than no page
         notes.append(f"A plot could not be drawn ({type(error).__name__}: {error}).")
-    esc = html.escape
-    blocks = [f"<figure class=\"plot {kind}\">{image}<figcaption>{esc(alt)}</figcaption></figure>"
-              for image, alt, kind in figures]
-    return ("<section id=\"plots\">\n<h2>Your model beside the reference</h2>\n"
+    blocks = [figure_block(image, caption, kind) for image, caption, kind in figures]
+    return ("<section id=\"plots\" aria-labelledby=\"plots-title\">\n"
+            "<h2 id=\"plots-title\">Your model beside the reference</h2>\n"
             f"<p>{PLOT_INTRO.get(stage, '')}</p>\n"
             + "".join(f"<p class=\"note\">{esc(note)}</p>\n" for note in notes)
             + "<div class=\"plots\">\n" + "\n".join(blocks) + "\n</div>\n</section>")
 
 
+def _accuracy(data: dict) -> str:
+    accuracy = data.get("accuracy")
+    return f" (test accuracy {accuracy:.0%})" if accuracy is not None and accuracy == accuracy else ""
+
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+
 def coincidence(student: dict, reference: dict) -> str:
     """A caption's ending saying which of the student's curves lie on the
     reference's (then the dashed line hides under the solid one)."""
-    same = [label for label in student if label in reference and len(student[label]) == len(reference[label])
-            and np.allclose(student[label], reference[label], rtol=1e-6, atol=1e-9)]
+    same = [label for label in student if label in reference and _same(student[label], reference[label])]
     if not same:
         return ""
     if len(same) == len(reference) == 1:
@@ -198,7 +232,50 @@ def coincidence(student: dict, reference: dict) -> str:
     return f". Yours lie on the reference's for {', '.join(same)}."
 
 
-_IMAGES = {}
+def _course(values) -> str:
+    """How one loss curve goes, in words: "falls from 0.693 to 0.0012 in 5000 epochs"."""
+    values = np.asarray(values, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        return (f"starts at {charts.number(values[0])} and becomes {charts.number(values[bad[0]])} at epoch "
+                f"{bad[0]}" if bad[0] else f"is {charts.number(values[0])} from the first epoch")
+    first, last = values[0], values[-1]
+    verb = "falls" if last < first else "rises" if last > first else "stays"
+    return f"{verb} from {charts.number(first)} to {charts.number(last)} in {values.size} epochs"
+
+
+def describe_losses(student: dict, reference: dict) -> str:
+    """The text alternative of a loss plot: what each curve does."""
+    sentences = []
+    for label in dict.fromkeys([*reference, *student]):
+        name = f"{label}: " if len(set(student) | set(reference)) > 1 else ""
+        if label in student and label in reference:
+            if _same(student[label], reference[label]):
+                sentences.append(f"{name}your loss {_course(student[label])} and lies on the reference's.")
+            else:
+                sentences.append(f"{name}your loss {_course(student[label])}; the reference's "
+                                 f"{_course(reference[label])}.")
+        elif label in student:
+            sentences.append(f"{name}your loss {_course(student[label])} (no reference curve).")
+        else:
+            sentences.append(f"{name}the reference's loss {_course(reference[label])}; yours was not computed.")
+    return "Line chart of the training loss per epoch. " + " ".join(s[0].upper() + s[1:] for s in sentences)
+
+
+def describe_boundary(whose: str, data: dict) -> str:
+    """The text alternative of a decision-boundary plot."""
+    labels = np.asarray(data["labels"])
+    probability = np.nan_to_num(np.asarray(data["probability"], float), nan=0.5)
+    accuracy = data.get("accuracy")
+    scored = (f" {'it' if whose == 'Your' else 'the reference'} labels {accuracy:.0%} of them correctly."
+              if accuracy is not None and accuracy == accuracy else "")
+    return (f"{whose} model's predicted probability of class 1 over the plane, with the {labels.size} test "
+            f"points ({int(np.sum(labels == 0))} of class 0 as white circles, {int(np.sum(labels == 1))} of "
+            f"class 1 as black triangles):{scored} The dashed line, where the probability is 0.5, "
+            f"separates the {np.mean(probability >= 0.5):.0%} of the plane predicted as class 1 from the rest.")
+
+
+_IMAGES: dict = {}
 
 
 def _cached(key, make) -> str:
@@ -207,67 +284,55 @@ def _cached(key, make) -> str:
     return _IMAGES[key]
 
 
-class _Precomputed:
-    """A 'model' whose forward returns probabilities computed elsewhere (in
-    the student's sandbox), so ``reference.plot_decision_boundary`` draws them."""
-
-    def __init__(self, probability: np.ndarray):
-        self.probability = np.asarray(probability, dtype=float)
-
-    def forward(self, grid: np.ndarray) -> np.ndarray:
-        if grid.shape[1] != self.probability.size:
-            raise ValueError(f"grid of {grid.shape[1]} points for {self.probability.size} probabilities")
-        return self.probability.reshape(1, -1)
-
-
 def boundary_figure(data: dict, title: str):
-    from reference.plotting import plot_decision_boundary
-    from .curves import RESOLUTION
+    """The predicted probability over the reference's grid, its 0.5 contour
+    and the test points, classes told apart by marker as well as colour.
 
+    data: ``points`` (n, 2) raw, ``labels`` (n,), ``probability`` (R, R) on
+    ``reference.plotting.boundary_grid(points, R)``."""
+    from reference.plotting import boundary_grid
+
+    points = np.asarray(data["points"], float)
+    labels = np.asarray(data["labels"]).astype(int)
     probability = np.clip(np.nan_to_num(np.asarray(data["probability"], float), nan=0.5), 0.0, 1.0)
-    figure = plot_decision_boundary(_Precomputed(probability), np.asarray(data["points"], float),
-                                    np.asarray(data["labels"]), np.asarray(data["mean"], float),
-                                    np.asarray(data["std"], float), title=title, resolution=RESOLUTION)
-    figure.set_size_inches(6.5, 5.2)
+    xx, yy = boundary_grid(points, probability.shape[0])
+    figure, axes = charts.figure(5.5, 4.4)
+    filled = axes.contourf(xx, yy, probability, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.75)
+    figure.colorbar(filled, ax=axes, label="P(class 1)")
+    axes.contour(xx, yy, probability, levels=[0.5], colors="black", linewidths=2, linestyles="--")
+    for label, marker, face in ((0, "o", "white"), (1, "^", "black")):
+        chosen = labels == label
+        axes.scatter(points[chosen, 0], points[chosen, 1], marker=marker, facecolor=face, edgecolor="black",
+                     s=36, linewidths=1, label=f"class {label}")
+    axes.grid(False)
+    axes.legend(loc="upper right", framealpha=0.9)
+    axes.set_xlabel("feature 1")
+    axes.set_ylabel("feature 2")
+    axes.set_title(title)
     return figure
 
 
 def loss_figure(student: dict, reference: dict, title: str):
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7.5, 4.5), layout="constrained")
-    axes = figure.subplots()
+    """The student's loss curves (solid) over the reference's (dashed), one
+    colour and marker per label."""
+    figure, axes = charts.figure(7.5, 4.2)
     labels = list(dict.fromkeys([*reference, *student]))
     positive = True
     for index, label in enumerate(labels):
-        color = f"C{index}"
+        color, marker = charts.PALETTE[index % len(charts.PALETTE)], charts.MARKERS[index % len(charts.MARKERS)]
         suffix = f" ({label})" if len(labels) > 1 else ""
-        if label in student:
-            values = np.asarray(student[label], dtype=float)
+        for whose, curves, style, width in (("yours", student, "-", 2.4), ("reference", reference, "--", 1.6)):
+            if label not in curves:
+                continue
+            values = np.asarray(curves[label], dtype=float)
             positive &= bool(np.all(values[np.isfinite(values)] > 0))
-            axes.plot(values, color=color, linewidth=2.2, label=f"yours{suffix}")
-        if label in reference:
-            values = np.asarray(reference[label], dtype=float)
-            positive &= bool(np.all(values > 0))
-            axes.plot(values, color=color, linewidth=1.4, linestyle="--", label=f"reference{suffix}")
+            axes.plot(values, color=color, linestyle=style, linewidth=width, marker=marker,
+                      markevery=max(1, values.size // 8), markersize=6 if whose == "yours" else 4,
+                      label=f"{whose}{suffix}")
     if positive:
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
-    axes.set_ylabel("loss")
+    axes.set_ylabel("loss" + (" (log scale)" if positive else ""))
     axes.set_title(title)
-    axes.grid(True, alpha=0.3)
     axes.legend()
     return figure
-
-
-def png_bytes(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
-
-
-def image_tag(figure, alt: str) -> str:
-    width, height = (int(round(size * DPI)) for size in figure.get_size_inches())
-    data = base64.b64encode(png_bytes(figure)).decode("ascii")
-    return (f"<img src=\"data:image/png;base64,{data}\" alt=\"{html.escape(alt)}\" "
-            f"width=\"{width}\" height=\"{height}\">")

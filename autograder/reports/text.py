@@ -17,6 +17,30 @@ def first_line(text: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 3] + "..."
 
 
+def align_arrays(text: str) -> str:
+    """Multi-row arrays printed after a label, re-indented so that their
+    rows line up under the first one::
+
+          expected: [[1., 2.],          expected: [[1., 2.],
+         [3., 4.]]                ->              [3., 4.]]
+
+    NumPy starts each further row with one space, counting from the
+    array's first bracket; after a label that bracket is further right.  A
+    row continues the array while its brackets are not yet balanced."""
+    lines, out, indent, depth = text.split("\n"), [], "", 0
+    for line in lines:
+        if depth > 0:
+            out.append(indent + line if line else line)
+            depth += line.count("[") - line.count("]")
+            continue
+        start = line.find("[[")
+        if start >= 0:
+            depth = line[start:].count("[") - line[start:].count("]")
+            indent = " " * start
+        out.append(line)
+    return "\n".join(out)
+
+
 def clean(text: str) -> str:
     """Text safe for JSON viewers and XML 1.0 (no control characters)."""
     return _CONTROL.sub("?", text)

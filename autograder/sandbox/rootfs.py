@@ -25,9 +25,10 @@ Two things, computed here in the grader, where the paths are known:
   ``/proc``               the PID namespace's own; ``/proc/sys``,
                           ``sysrq-trigger``, ``irq`` and ``bus`` read-only
   ``/home/student``       the private scratch folder: a tmpfs of
-                          ``Limits.scratch_bytes``, writable, also
-                          ``HOME``, ``TMPDIR`` and the working folder;
-                          ``/tmp`` and ``/dev/shm`` link to it
+  and ``/tmp``            ``Limits.scratch_bytes``, writable, shown as
+                          two folders; ``/home/student`` is ``HOME``,
+                          ``TMPDIR`` and the working folder, ``/tmp``
+                          (and ``/dev/shm``) hold the rest
   ======================  ==============================================
 
 Nothing else exists in it: not the class, the output folder, the kit, the
@@ -208,11 +209,21 @@ def root_plan(links: dict[str, Path], link_folder: Path, hide: Iterable[str | Pa
         if os.path.exists(f"/dev/{name}"):
             build.steps.append({"op": "device", "source": f"/dev/{name}", "path": f"/dev/{name}"})
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                         ("stderr", "/proc/self/fd/2"), ("shm", "../home/student")):
+                         ("stderr", "/proc/self/fd/2"), ("shm", "../tmp")):
         build.steps.append({"op": "symlink", "path": f"/dev/{name}", "to": target})
     build.steps.append({"op": "proc", "path": "/proc", "read_only": list(PROC_READ_ONLY)})
-    build.steps.append({"op": "scratch", "path": SCRATCH, "bytes": int(scratch_bytes), "inodes": SCRATCH_INODES})
-    build.steps.append({"op": "symlink", "path": "/tmp", "to": SCRATCH.lstrip("/")})
+    build.steps.append({"op": "scratch", "folders": {"home": SCRATCH, "tmp": "/tmp"}, "bytes": int(scratch_bytes),
+                        "inodes": SCRATCH_INODES})
     build.steps.append({"op": "links", "path": str(link_folder),
                         "entries": {name: str(target) for name, target in links.items() if target.exists()}})
     return build.steps
+
+
+def planned_paths(plan: list[dict]) -> list[str]:
+    """Every path inside the root that ``plan`` makes."""
+    paths = []
+    for step in plan:
+        if "path" in step:
+            paths.append(step["path"])
+        paths += list(step.get("folders", {}).values())
+    return paths

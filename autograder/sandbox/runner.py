@@ -674,11 +674,23 @@ class RootBuilder:
         os.symlink(step["to"], located)
 
     def do_scratch(self, step: dict) -> None:
-        target = self.mount_point(step["path"], directory=True)
-        data = f"mode=700,size={int(step['bytes'])},nr_inodes={int(step['inodes'])}"
+        """One size-capped tmpfs, shown as several folders (its own
+        subfolders bound in place): they share the one cap."""
+        staging = self.mount_point("/.scratch", directory=True)
+        data = f"mode=755,size={int(step['bytes'])},nr_inodes={int(step['inodes'])}"
         if self.owner is not None:
             data += f",uid={self.owner},gid={self.owner}"
-        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, data, what="scratch")
+        _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, data, what="scratch")
+        try:
+            for name, path in step["folders"].items():
+                inner = os.path.join(staging, name)
+                os.mkdir(inner, 0o700)
+                if self.owner is not None:
+                    os.chown(inner, self.owner, self.owner)
+                _mount(inner, self.mount_point(path, directory=True), None, MS_BIND, what="bind scratch")
+        finally:
+            _check(_libc.umount2(os.fsencode(staging), MNT_DETACH), "detach the scratch staging")
+            os.rmdir(staging)
 
     def do_links(self, step: dict) -> None:
         folder = self.locate(step["path"])

@@ -121,8 +121,10 @@ def run_contained(*arguments: str, only_user_refused: bool = False) -> dict:
     command = [sys.executable, "-m", "tests.support.hostile.scenarios", *arguments]
     if only_user_refused:
         command = containment.refusing(command, only_user=True)
-    result = subprocess.run(containment.contained(command), capture_output=True, text=True, timeout=900,
-                            cwd=builders.PROJECT, env={**os.environ, "PYTHONPATH": str(builders.PROJECT)})
+    with containment.safety_net(scenarios.TASKS) as join:
+        result = subprocess.run(containment.contained(command), capture_output=True, text=True, timeout=900,
+                                cwd=builders.PROJECT, env={**os.environ, "PYTHONPATH": str(builders.PROJECT)},
+                                preexec_fn=join)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -209,11 +209,30 @@ class PidsCgroups:
     hierarchy, or cgroup v2 where the pids controller can be enabled for
     a folder this process may write (usually only as root)."""
 
+    PREFIX = "mlpkit-"
+    STALE_SECONDS = 30      # an empty group this old is a leftover of a zygote that was killed
+
     def __init__(self):
         self.base = self._find_base()
+        self.name = f"{self.PREFIX}{os.urandom(6).hex()}"   # pids repeat across PID namespaces: not in the name
         self.groups: dict[int, str] = {}     # supervisor pid -> its cgroup folder
         self.leftovers: list[str] = []       # folders not yet empty when their supervisor ended
         self.made = 0
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the empty groups that killed zygotes left (a group in use
+        holds its supervisor, and the kernel refuses to remove it)."""
+        if self.base is None:
+            return
+        now = time.time()
+        for name in os.listdir(self.base):
+            folder = os.path.join(self.base, name)
+            try:
+                if name.startswith(self.PREFIX) and now - os.stat(folder).st_ctime > self.STALE_SECONDS:
+                    os.rmdir(folder)
+            except OSError:
+                pass
 
     @staticmethod
     def _candidates() -> list:
@@ -252,7 +271,7 @@ class PidsCgroups:
                             handle.write("+pids")
                 except OSError:
                     continue
-            probe = os.path.join(base, f"mlpkit-{os.getpid()}-probe")
+            probe = os.path.join(base, f"mlpkit-probe-{os.urandom(6).hex()}")
             try:
                 os.mkdir(probe)
             except OSError:
@@ -271,7 +290,7 @@ class PidsCgroups:
         if self.base is None:
             return None
         self.made += 1
-        folder = os.path.join(self.base, f"mlpkit-{os.getpid()}-{self.made}")
+        folder = os.path.join(self.base, f"{self.name}-{self.made}")
         try:
             os.mkdir(folder)
             with open(os.path.join(folder, "pids.max"), "w") as handle:

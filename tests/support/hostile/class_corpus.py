@@ -152,6 +152,16 @@ def writes(folder, name):
     except OSError:
         return False
 
+def may_change(paths):
+    """Opens a file for writing (appending nothing: the file is left as it was)."""
+    for path in paths:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+            return True
+        except OSError:
+            pass
+    return False
+
 def writes_home(name):
     return writes(pwd.getpwuid(os.getuid()).pw_dir, name)
 

@@ -9,8 +9,8 @@ producing a machine that refuses namespaces.
   ``kill(-1)`` from inside never reaches: it survives to report.
 * ``bounded_disk(folder, size)``: a size-capped tmpfs over ``folder``, so
   that a disk-filling test fills that and nothing else.
-* ``safety_net(tasks)``: the calling process (and all it starts) in a pids
-  cgroup of its own, where the machine allows one.
+* ``safety_net(tasks)``: a pids cgroup of its own for the contained run,
+  where the machine allows one, removed afterwards.
 * ``refuse_namespaces()``: a seccomp filter that makes ``unshare`` fail
   with EPERM for this process and its children, as Docker's default
   profile does: the kit then runs as it would where the kernel refuses
@@ -19,12 +19,14 @@ producing a machine that refuses namespaces.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
 import shutil
 import struct
 import sys
+import time
 
 UNSHARE = shutil.which("unshare")
 # Syscall numbers of unshare, and the audit architecture, per machine.
@@ -56,17 +58,35 @@ def bounded_disk(folder: str, size: int) -> None:
         raise OSError(ctypes.get_errno(), f"mount tmpfs on {folder}")
 
 
-def safety_net(tasks: int) -> bool:
-    """Put this process in a pids cgroup of ``tasks``; whether it could."""
+@contextlib.contextmanager
+def safety_net(tasks: int):
+    """A pids cgroup of ``tasks`` for a contained run, removed afterwards
+    with the groups the run made inside it: yields the ``preexec_fn`` that
+    puts the child in it (None where the machine allows no such group)."""
     from autograder.sandbox.runner import PidsCgroups
 
-    groups = PidsCgroups()
-    folder = groups.create(tasks)
+    folder = PidsCgroups().create(tasks)
     if folder is None:
-        return False
-    with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
-        handle.write(str(os.getpid()))
-    return True
+        yield None
+        return
+
+    def join() -> None:
+        with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
+            handle.write(str(os.getpid()))
+
+    try:
+        yield join
+    finally:
+        for _ in range(100):                  # the namespace's last processes may still be exiting
+            inner = sorted((root for root, _, _ in os.walk(folder)), key=len, reverse=True)
+            try:
+                for group in inner:
+                    os.rmdir(group)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
 
 
 def refuse_namespaces(only_user: bool = False) -> None:

@@ -1,7 +1,7 @@
 """The class-level hostile tests' drivers.  Each runs as init of a PID
 namespace of its own (``containment.contained``), on a size-capped tmpfs,
-in a pids cgroup of its own where the machine allows, and prints one JSON
-object on stdout:
+in a pids cgroup of ``TASKS`` where the machine allows, and prints one
+JSON object on stdout:
 
     python -m tests.support.hostile.scenarios probe MODE WORK CLASS_ROOT
     python -m tests.support.hostile.scenarios class MODE WORK
@@ -34,7 +34,9 @@ from autograder.sandbox import Limits, Remote, Sandbox
 
 from . import builders, class_corpus, containment
 
-LIMITS = Limits(call_seconds=10, load_seconds=30, check_seconds=30, submission_seconds=120)
+# Generous times: what these scenarios prove is confinement, and a loaded
+# machine must not turn the attack's 0.7 s into a time-out.
+LIMITS = Limits(call_seconds=60, load_seconds=180, check_seconds=120, submission_seconds=600)
 SEED = 7
 DISK = 1024 ** 3            # the tmpfs every scenario lives on
 TASKS = 3000                # the pids cgroup every scenario lives in, where there is one
@@ -45,11 +47,10 @@ def limits_for(mode: str) -> Limits:
 
 
 def prepare(work: Path) -> None:
-    """Bound the disk and the processes of this scenario, and keep its
-    temporary files on the bounded disk."""
+    """Bound the disk of this scenario, and keep its temporary files there
+    (its processes are bounded by the test: ``containment.safety_net``)."""
     work.mkdir(parents=True, exist_ok=True)
     containment.bounded_disk(str(work), DISK)
-    containment.safety_net(TASKS)
     (work / "tmp").mkdir()
     os.environ["TMPDIR"] = str(work / "tmp")
     tempfile.tempdir = None
@@ -87,6 +88,9 @@ def probe(mode: str, work: Path, class_root: Path) -> dict:
             found["reads-shadow"] = bool(call("reads")("/etc/shadow"))
             found["reads-kit"] = bool(call("reads")(str(kit_notebook)))
             found["writes-class"] = call("writes")(str(class_root), marker) and (class_root / marker).exists()
+            import numpy
+            found["writes-kit"] = call("may_change")([str(builders.PROJECT / "reference" / "__init__.py"),
+                                                      numpy.__file__])
             found["writes-home"] = call("writes_home")(marker) and (home / marker).exists()
             found["kernel-settings"] = call("kernel_settings")()
             found["network"] = call("network")(server.getsockname()[1])

@@ -16,6 +16,7 @@ import pytest
 from autograder.engine import Grader
 from autograder.sandbox import Limits, Remote, Sandbox, SessionLost, StudentError, confinement_gaps
 
+from autograder.sandbox import rootfs, runner
 from autograder.sandbox.rootfs import planned_paths
 
 from .support.hostile import builders, processes
@@ -247,6 +248,37 @@ def test_limits_cannot_be_raised(sandbox):
     """)
     assert remote.function("raise_limit")() != "raised"
     remote.session.close()
+
+
+def test_the_plan_hides_a_folder_only_where_a_bound_folder_would_show_it(tmp_path):
+    plan = rootfs.root_plan(rootfs.allowed_top_levels(), tmp_path / "site")
+    installation = rootfs.python_installation()[0]
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    hidden = rootfs.hide_in(plan, ["/usr/share", os.path.dirname(installation), kit, tmp_path / "absent"])
+    masks = [step["path"] for step in hidden[len(plan):]]
+    # /usr/share is bound with /usr: hidden.  The folder holding the Python
+    # installation is needed: left alone.  The kit is not in the root at all.
+    assert masks == (["/usr/share"] if not installation.startswith("/usr/share") else [])
+    assert all(step["op"] == "tmpfs" and step["readonly"] for step in hidden[len(plan):])
+    assert not any(kit in path for path in planned_paths(plan))
+
+
+def test_paths_of_the_plan_resolve_inside_the_new_root(tmp_path):
+    """A link in the new root, even an absolute one or one climbing with
+    "..", never leads a step to the host's file system."""
+    root = tmp_path / "root"
+    (root / "usr" / "lib").mkdir(parents=True)
+    os.symlink("usr/lib", root / "lib")
+    os.symlink("/usr/lib", root / "absolute")
+    os.symlink("/../../../../etc", root / "climbing")
+    os.symlink("loop", root / "loop")
+    builder = runner.RootBuilder(str(root), None)
+    inside = lambda path: builder.locate(path)[len(str(root.resolve())):]  # noqa: E731
+    assert inside("/lib/libc.so") == inside("/absolute/libc.so") == "/usr/lib/libc.so"
+    assert inside("/climbing/shadow") == "/etc/shadow"
+    assert inside("/lib") == "/lib"                          # the last component is never followed
+    with pytest.raises(OSError, match="too many links"):
+        builder.locate("/loop/x")
 
 
 VIEW = """

@@ -113,9 +113,8 @@ class Sandbox:
         self.root = Path(tempfile.mkdtemp(prefix="mlpkit-grade-"))
         self.links = rootfs.allowed_top_levels()
         self.link_folder = self.root / "site"
-        self._needed = [self.root.resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()]
-        self._needed += [target.resolve() for target in self.links.values()]
-        self.hide = [str(path) for path in hide if self._may_hide(Path(path))]
+        self.plan = rootfs.root_plan(self.links, self.link_folder, self.limits.scratch_bytes)
+        self.hide = [str(path) for path in hide]   # folders never to be seen (rootfs.hide_in decides where)
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.log_path = self.root / "zygote.log"
@@ -126,11 +125,6 @@ class Sandbox:
         except BaseException:
             self.close()
             raise
-
-    def _may_hide(self, path: Path) -> bool:
-        """Never hide a folder that holds what the runner needs."""
-        path = path.resolve()
-        return path.is_dir() and not any(n == path or path in n.parents for n in self._needed)
 
     def _start(self) -> None:
         links = rootfs.build_link_folder(self.link_folder, self.links)
@@ -185,8 +179,7 @@ class Sandbox:
     def root_plan(self, hide=()) -> list[dict]:
         """The steps of a session's minimal root (``rootfs.root_plan``);
         ``hide`` adds folders to hide from this session."""
-        hidden = self.hide + [str(p) for p in hide if self._may_hide(Path(p))]
-        return rootfs.root_plan(self.links, self.link_folder, hidden, self.limits.scratch_bytes)
+        return rootfs.hide_in(self.plan, self.hide + [str(path) for path in hide])
 
     def session(self, name: str = "session", hide=()) -> "Session":
         """A new runner; ``hide`` adds folders to hide from this one only."""

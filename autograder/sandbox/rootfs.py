@@ -152,8 +152,9 @@ class _Builder:
 
     def bind(self, source: str) -> None:
         if not self.visible(source):
-            self.steps.append({"op": "bind", "source": source, "path": source})
-            if os.path.isdir(source):
+            folder = os.path.isdir(source)
+            self.steps.append({"op": "bind", "source": source, "path": source, "folder": folder})
+            if folder:
                 self.bound.append(source)
 
     def mask(self, folder: str) -> None:
@@ -161,14 +162,11 @@ class _Builder:
         self.masked.append(folder)
 
 
-def root_plan(links: dict[str, Path], link_folder: Path, hide: Iterable[str | Path] = (),
-              scratch_bytes: int = 64 * 1024 ** 2) -> list[dict]:
+def root_plan(links: dict[str, Path], link_folder: Path, scratch_bytes: int = 64 * 1024 ** 2) -> list[dict]:
     """The steps that build the minimal root (see the module's docstring).
 
     links: the allowed top-level entries (``allowed_top_levels``);
-    link_folder: the folder of links on ``sys.path`` (recreated inside);
-    hide: folders that must never be seen (the kit, the course, the
-    submission): hidden again if a bound folder happens to hold one."""
+    link_folder: the folder of links on ``sys.path`` (recreated inside)."""
     build = _Builder()
     for name in SYSTEM:
         path = f"/{name}"
@@ -185,25 +183,16 @@ def root_plan(links: dict[str, Path], link_folder: Path, hide: Iterable[str | Pa
     sites = [folder for folder in _site_folders() if build.visible(folder)]
     for folder in sites:
         build.mask(folder)
-    needed = list(installation)
     for name, target in links.items():
-        if not target.exists():
-            continue
-        source = _real(target)
-        needed.append(source)
-        build.bind(source)
+        if target.exists():
+            build.bind(_real(target))
     for folder in sites:
         build.steps.append({"op": "seal", "path": folder})
-    for path in hide:
-        path = _real(path)
-        if (os.path.isdir(path) and build.visible(path)
-                and not any(_inside(need, path) for need in needed)):
-            build.steps.append({"op": "tmpfs", "path": path, "readonly": True})
     build.steps.append({"op": "dir", "path": "/etc"})
     for path, text in ETC_FILES.items():
         build.steps.append({"op": "file", "path": path, "text": text})
     if os.path.isfile(LINKER_CACHE):
-        build.steps.append({"op": "bind", "source": _real(LINKER_CACHE), "path": LINKER_CACHE})
+        build.steps.append({"op": "bind", "source": _real(LINKER_CACHE), "path": LINKER_CACHE, "folder": False})
     build.steps.append({"op": "dir", "path": "/dev"})
     for name in DEVICES:
         if os.path.exists(f"/dev/{name}"):
@@ -227,3 +216,19 @@ def planned_paths(plan: list[dict]) -> list[str]:
             paths.append(step["path"])
         paths += list(step.get("folders", {}).values())
     return paths
+
+
+def hide_in(plan: list[dict], hide: Iterable[str | Path]) -> list[dict]:
+    """``plan`` with an empty, read-only folder over each of ``hide`` (the
+    kit, the course, the submission) that one of its bound folders would
+    show; a folder holding something the plan binds is left alone."""
+    bound = [step["source"] for step in plan if step["op"] == "bind" and step["folder"]]
+    masked = [step["path"] for step in plan if step["op"] == "tmpfs"]
+    sources = [step["source"] for step in plan if step["op"] == "bind"]
+    masks = []
+    for path in dict.fromkeys(_real(path) for path in hide):
+        if (os.path.isdir(path) and any(_inside(path, folder) for folder in bound)
+                and not any(_inside(path, mask) for mask in masked)
+                and not any(_inside(source, path) for source in sources)):
+            masks.append({"op": "tmpfs", "path": path, "readonly": True})
+    return plan + masks

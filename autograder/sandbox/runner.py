@@ -595,30 +595,38 @@ class RootBuilder:
         self.owner = owner          # host uid and gid of the scratch folder, None for this process's own
         self.mounted = False
         self.entered = False
+        self.folders: dict[str, str] = {}   # folder inside the new root -> its staging path, once it exists
 
     # ------------------------------------------------------------ locating
     def locate(self, path: str) -> str:
-        """The staging path of ``path``, its parents' links resolved."""
-        parts = [part for part in path.split("/") if part and part != "."]
-        done: list = []
-        hops = 0
-        while parts:
-            part = parts.pop(0)
-            if part == "..":
-                done = done[:-1]
-                continue
-            candidate = os.path.join(self.root, *done, part)
-            if parts and os.path.islink(candidate):
-                hops += 1
-                if hops > 40:
-                    raise OSError(errno.ELOOP, f"too many links in {path}")
-                target = os.readlink(candidate)
-                if target.startswith("/"):
-                    done = []
-                parts = [p for p in target.split("/") if p and p != "."] + parts
-                continue
-            done.append(part)
-        return os.path.join(self.root, *done)
+        """The staging path of ``path``, its parents' links resolved (the
+        last component is never followed: a mount must not land through a
+        link)."""
+        parent, name = os.path.split(os.path.normpath("/" + path.lstrip("/")))
+        return os.path.join(self.folder(parent), name) if name else self.root
+
+    def folder(self, path: str, hops: int = 0) -> str:
+        """The staging path of the folder ``path`` (an absolute path inside
+        the new root), every link on the way resolved inside the new root.
+        Folders that exist are remembered: every step resolves the same
+        long prefixes (the Python installation's)."""
+        if path == "/":
+            return self.root
+        known = self.folders.get(path)
+        if known is not None:
+            return known
+        if hops > 40:
+            raise OSError(errno.ELOOP, f"too many links in {path}")
+        parent, name = os.path.split(path)
+        base = self.folder(parent, hops)
+        candidate = os.path.join(base, name)
+        if os.path.islink(candidate):
+            inside = "/" + os.path.relpath(base, self.root) if base != self.root else "/"
+            target = os.path.join(inside, os.readlink(candidate))      # an absolute target: from the new root
+            return self.folder(os.path.normpath("/" + target.lstrip("/")), hops + 1)
+        if os.path.isdir(candidate):
+            self.folders[path] = candidate
+        return candidate
 
     def make_dirs(self, located: str) -> None:
         missing = []
@@ -663,7 +671,7 @@ class RootBuilder:
 
     def do_bind(self, step: dict) -> None:
         source = step["source"]
-        target = self.mount_point(step["path"], os.path.isdir(source))
+        target = self.mount_point(step["path"], step["folder"])
         _mount(source, target, None, MS_BIND, what="bind")
         self.read_only(target, source)
 

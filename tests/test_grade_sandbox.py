@@ -1,7 +1,12 @@
-"""The sandbox against hostile code, in both modes: with Linux namespaces
-(where the kernel allows them) and without ("basic").  Each test states
-the exact effect: the grader gets an answer or a SessionLost in bounded
-time, and nothing the student's code started is left running."""
+"""The sandbox against hostile code, in three modes: namespaces as root,
+the user-namespace path (taken as root here: ``Limits.user_namespace``)
+and none ("basic").  Each test states the exact effect: the grader gets an
+answer or a SessionLost in bounded time, nothing the student's code
+started is left running, the student's file system is exactly the
+planned root, its scratch folder and processes are capped; and the
+student's code behaves as in its notebook (strings interned as literals
+are, errors located in its own functions and cell lines, arrays mirrored
+whatever the garbage collector does)."""
 import gc
 import os
 import signal

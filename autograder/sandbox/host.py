@@ -9,7 +9,10 @@ of links to NumPy, Matplotlib and their dependencies only).  Each
 run; the grader sends it requests on a socket pair, reads what it prints
 through a pipe (keeping at most ``Limits.output_bytes``), and ends it by
 closing a control socket, upon which the supervisor kills the runner and
-everything below it and reports back.
+everything below it and reports back.  Each runner is confined to a
+minimal root of its own (``rootfs.py`` plans it, ``runner.py`` builds it);
+``Session.isolation`` says what was in force, ``CONFINEMENT`` what
+confinement needs, and ``probe_confinement`` what this machine gives.
 """
 from __future__ import annotations
 

@@ -111,11 +111,12 @@ def test_errors_is_a_leaf_every_layer_may_import():
 
 
 def test_the_sandbox_runner_stands_alone():
-    """runner.py and wire.py run in the student's process, where the kit is
+    """runner.py, wire.py and mirror.py run in the student's process, where the kit is
     out of reach: they import nothing of it."""
     edges = graph()
     assert edges["autograder.sandbox.runner"] == set()
     assert edges["autograder.sandbox.wire"] == set()
+    assert edges["autograder.sandbox.mirror"] == set()
     assert edges["autograder.student_kit.nbcells"] == set()
 
 

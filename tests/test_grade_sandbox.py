@@ -1,7 +1,13 @@
-"""The sandbox against hostile code, in both modes: with Linux namespaces
-(where the kernel allows them) and without ("basic").  Each test states
-the exact effect: the grader gets an answer or a SessionLost in bounded
-time, and nothing the student's code started is left running."""
+"""The sandbox against hostile code, in three modes: namespaces as root,
+the user-namespace path (taken as root here: ``Limits.user_namespace``)
+and none ("basic").  Each test states the exact effect: the grader gets an
+answer or a SessionLost in bounded time, nothing the student's code
+started is left running, the student's file system is exactly the
+planned root, its scratch folder and processes are capped; and the
+student's code behaves as in its notebook (strings interned as literals
+are, errors located in its own functions and cell lines, arrays mirrored
+whatever the garbage collector does)."""
+import gc
 import os
 import signal
 import subprocess
@@ -12,11 +18,15 @@ import time
 import numpy as np
 import pytest
 
-from autograder.sandbox import Limits, Remote, Sandbox, SessionLost, StudentError
+from autograder.engine import Grader
+from autograder.sandbox import Limits, Remote, Sandbox, SessionLost, StudentError, confinement_gaps
 
-from .support.hostile import processes
+from autograder.sandbox import rootfs, runner
+from autograder.sandbox.rootfs import planned_paths
 
-LIMITS = dict(call_seconds=2.0, memory_bytes=1024 ** 3, output_bytes=4096)
+from .support.hostile import builders, processes
+
+LIMITS = dict(call_seconds=2.0, memory_bytes=1024 ** 3, output_bytes=4096, scratch_bytes=16 * 1024 ** 2)
 # "user-namespace" takes the path a non-root grader takes, also when the tests run as root.
 MODES = ["namespaces", "user-namespace", "basic"]
 
@@ -48,12 +58,18 @@ def test_plain_calls_work_and_the_namespaces_are_used_when_available(sandbox):
     assert "rlimits" in isolation
     if os.getuid() == 0:
         assert "no-capabilities" in isolation
+        assert "process-limit" in isolation or not sandbox.pids_cgroups   # a pids cgroup, or RLIMIT_NPROC
     if sandbox.mode == "basic":
-        assert "pid-namespace" not in isolation
+        assert "pid-namespace" not in isolation and "minimal-root" not in isolation
+        assert "Limits.namespaces" in remote.session.unconfined
     elif "pid-namespace" not in isolation:
-        pytest.skip("this kernel refuses unprivileged namespaces: only basic mode is available")
+        pytest.skip(f"this kernel refuses namespaces here ({remote.session.unconfined}): only basic mode")
     else:
-        assert {"mount-namespace", "no-network", "private-proc", "kit-hidden"} <= set(isolation)
+        assert {"mount-namespace", "no-network", "private-proc", "kit-hidden", "minimal-root",
+                "scratch-limit"} <= set(isolation)
+        assert confinement_gaps(isolation) == [] and remote.session.unconfined == ""
+        # As root, the student's code is not host root: uid 0 of its own user namespace, 65534 outside.
+        assert ("unprivileged-user" in isolation) == (os.getuid() == 0 and sandbox.mode == "namespaces")
     remote.session.close()
 
 
@@ -176,7 +192,11 @@ def test_background_processes_are_killed_when_the_session_ends(sandbox):
     assert processes.wait_until_gone(marker, 5.0) == []
     assert time.monotonic() - started < 10
     if "pid-namespace" not in remote.session.isolation:
-        assert end.killed >= 2
+        # Exactly the two sleepers: counted as the supervisor reaps them, so the
+        # plain child killed with the runner's process group counts even when
+        # no scan saw it; the daemon's first fork, which had exited on its own,
+        # does not.
+        assert end.killed == 2
 
 
 def test_killing_the_supervisor_does_not_free_the_student_process(sandbox):
@@ -235,6 +255,214 @@ def test_limits_cannot_be_raised(sandbox):
     remote.session.close()
 
 
+def test_the_plan_hides_a_folder_only_where_a_bound_folder_would_show_it(tmp_path):
+    plan = rootfs.root_plan(rootfs.allowed_top_levels(), tmp_path / "site")
+    installation = rootfs.python_installation()[0]
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    hidden = rootfs.hide_in(plan, ["/usr/share", os.path.dirname(installation), kit, tmp_path / "absent"])
+    masks = [step["path"] for step in hidden[len(plan):]]
+    # /usr/share is bound with /usr: hidden.  The folder holding the Python
+    # installation is needed: left alone.  The kit is not in the root at all.
+    assert masks == (["/usr/share"] if not installation.startswith("/usr/share") else [])
+    assert all(step["op"] == "tmpfs" and step["readonly"] for step in hidden[len(plan):])
+    assert not any(kit in path for path in planned_paths(plan))
+
+
+def test_paths_of_the_plan_resolve_inside_the_new_root(tmp_path):
+    """A link in the new root, even an absolute one or one climbing with
+    "..", never leads a step to the host's file system."""
+    root = tmp_path / "root"
+    (root / "usr" / "lib").mkdir(parents=True)
+    os.symlink("usr/lib", root / "lib")
+    os.symlink("/usr/lib", root / "absolute")
+    os.symlink("/../../../../etc", root / "climbing")
+    os.symlink("loop", root / "loop")
+    builder = runner.RootBuilder(str(root), None)
+    inside = lambda path: builder.locate(path)[len(str(root.resolve())):]  # noqa: E731
+    assert inside("/lib/libc.so") == inside("/absolute/libc.so") == "/usr/lib/libc.so"
+    assert inside("/climbing/shadow") == "/etc/shadow"
+    assert inside("/lib") == "/lib"                          # the last component is never followed
+    with pytest.raises(OSError, match="too many links"):
+        builder.locate("/loop/x")
+
+
+VIEW = """
+    import errno, os, pwd
+    def listing(path):
+        try:
+            return sorted(os.listdir(path))
+        except OSError as error:
+            return errno.errorcode[error.errno]
+    def write(path):
+        try:
+            with open(path, "w") as handle:
+                handle.write("x")
+            return "written"
+        except OSError as error:
+            return errno.errorcode[error.errno]
+    def places():
+        return [os.environ["HOME"], os.environ["TMPDIR"], os.getcwd(), pwd.getpwuid(os.getuid()).pw_dir,
+                os.path.realpath("/tmp"), os.path.realpath("/dev/shm")]
+    def kernel_settings_writable():
+        return [os.access(path, os.W_OK) for path in ("/proc/sys/kernel/pid_max", "/proc/sysrq-trigger")]
+    def fill(folder):
+        written, chunk = 0, b"z" * (1 << 20)
+        for number in range(10000):
+            try:
+                with open(os.path.join(folder, f"fill-{number}"), "wb") as handle:
+                    handle.write(chunk)
+            except OSError as error:
+                return written, errno.errorcode[error.errno]
+            written += len(chunk)
+        return written, ""
+"""
+
+
+def test_the_students_file_system_is_the_minimal_root(sandbox):
+    remote = open_session(sandbox, VIEW)
+    if "minimal-root" not in remote.session.isolation:
+        pytest.skip(f"no minimal root in this mode: {remote.session.unconfined}")
+    listing, write = remote.function("listing"), remote.function("write")
+    planned = {path.split("/")[1] for path in planned_paths(sandbox.root_plan())}
+    assert listing("/") == sorted(planned)               # nothing at the top but what the plan put there
+    assert listing("/etc") == sorted(["group", "hosts", "passwd"] + (["ld.so.cache"] * os.path.isfile("/etc/ld.so.cache")))
+    assert listing("/dev") == ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"]
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for absent in (kit, "/etc/shadow", str(sandbox.root / "home")):
+        assert listing(absent) == "ENOENT", absent
+    home = os.path.realpath(os.path.expanduser("~"))      # only what leads to the Python installation, if anything
+    leading = sorted({path[len(home) + 1:].split("/")[0] for path in planned_paths(sandbox.root_plan())
+                      if path.startswith(home + "/")})
+    assert listing(home) == (leading or "ENOENT")
+    site = [step["path"] for step in sandbox.root_plan() if step["op"] == "tmpfs" and not step.get("readonly")]
+    for folder in site:                                  # site-packages holds the allowed distributions only
+        assert set(listing(folder)) == {name for name, path in sandbox.links.items() if path.exists()}
+    # HOME, TMPDIR, the working folder and the passwd entry's home are the scratch folder; /tmp is its sibling.
+    assert remote.function("places")() == ["/home/student"] * 4 + ["/tmp", "/tmp"]
+    for path in ("/x", "/etc/x", "/usr/x", "/proc/sys/kernel/pid_max"):   # "x" would be refused anyway
+        assert write(path) in ("EROFS", "EACCES"), path
+    assert write("/home/student/x") == "written" and listing("/home/student") == ["x"]
+    assert write("/tmp/y") == "written"
+    assert remote.function("kernel_settings_writable")() == [False, False]
+    written, error = remote.function("fill")("/home/student")
+    assert error == "ENOSPC" and written <= sandbox.limits.scratch_bytes
+    assert write("/tmp/z") == "ENOSPC"                    # one cap for both folders
+    remote.session.close()
+
+
+def test_each_session_starts_with_an_empty_scratch_folder(sandbox):
+    first = open_session(sandbox, VIEW)
+    if "minimal-root" not in first.session.isolation:
+        pytest.skip(f"no minimal root in this mode: {first.session.unconfined}")
+    assert first.function("write")("/home/student/left-behind") == "written"
+    second = open_session(sandbox, VIEW)                  # while the first still runs
+    assert second.function("listing")("/home/student") == []
+    first.session.close()
+    second.session.close()
+
+
+SPAWN = """
+    import os, threading, time
+    def spawn(count):
+        children = 0
+        for _ in range(count):
+            try:
+                pid = os.fork()
+            except OSError as error:
+                return children, type(error).__name__
+            if pid == 0:
+                time.sleep(600)
+                os._exit(0)
+            children += 1
+        return children, ""
+    def threads(count):
+        started, event, error = 0, threading.Event(), ""
+        try:
+            for _ in range(count):
+                threading.Thread(target=event.wait, daemon=True).start()
+                started += 1
+        except RuntimeError as raised:
+            error = type(raised).__name__
+        event.set()
+        return started, error
+"""
+
+
+def test_processes_and_threads_are_capped(sandbox):
+    remote = open_session(sandbox, SPAWN)
+    if "process-limit" not in remote.session.isolation:
+        pytest.skip("no process limit in force here (no pids cgroup, and the student's user is root)")
+    cap = sandbox.limits.processes
+    started, error = remote.function("threads")(4 * cap)
+    assert started < cap and error == "RuntimeError"
+    children, error = remote.function("spawn")(4 * cap)
+    assert children < cap and error == "BlockingIOError"
+    remote.session.close()
+
+
+def test_strings_from_the_grader_are_interned_as_literals_would_be(sandbox):
+    """``activation is "relu"`` holds in a notebook (both literals are the
+    same interned string); it must hold when the grader passes "relu"."""
+    remote = open_session(sandbox, """
+        def branch(activation):
+            if activation is "relu":
+                return "relu"
+            if activation is "sigmoid":
+                return "sigmoid"
+            return "none"
+        def same(text):
+            return text is "two words"
+    """)
+    branch = remote.function("branch")
+    assert [branch("relu"), branch("sigmoid"), branch("tanh")] == ["relu", "sigmoid", "none"]
+    assert remote.function("same")("two words") is False   # not an identifier: not interned locally either
+    remote.session.close()
+
+
+def test_an_error_names_the_students_function_and_its_line(sandbox):
+    remote = open_session(sandbox, """
+        import numpy as np
+        def helper(x):
+            return x @ np.ones((5, 5))
+        def backward(x):
+            y = 2 * x
+            return helper(y)
+        class MLP:
+            def forward(self, x):
+                return backward(x)
+    """)
+    with pytest.raises(ValueError) as raised:
+        remote.function("backward")(np.ones((2, 3)))
+    assert raised.value.student_where == ["in your backward, line 7: return helper(y)",
+                                          "in your helper, line 4: return x @ np.ones((5, 5))"]
+    with pytest.raises(ValueError) as raised:
+        remote.klass("MLP")().forward(np.ones((2, 3)))
+    assert raised.value.student_where[0] == "in your MLP.forward, line 10: return backward(x)"
+    remote.session.close()
+
+
+def test_collections_during_calls_leave_the_mirrored_arrays_intact(sandbox):
+    """Weak references to the grader's arrays die at any moment; with the
+    collector forced at almost every allocation, every call still gets the
+    right arrays and every dead one is released."""
+    remote = open_session(sandbox, "def total(x, y):\n    return float(x.sum() + y.sum())\n")
+    total, kept = remote.function("total"), np.ones(4)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    try:
+        for number in range(300):
+            array = np.full(3, float(number))
+            cycle = [array]
+            cycle.append(cycle)
+            assert total(array, kept) == 3.0 * number + 4.0
+            del array, cycle
+    finally:
+        gc.set_threshold(*thresholds)
+    gc.collect()
+    assert len(remote.shared.arrays) == 1 and remote.shared.arrays.encode(kept)["token"] == "p2"
+    remote.session.close()
+
+
 def test_nothing_survives_the_grader_being_killed(tmp_path):
     marker = processes.new_marker()
     script = tmp_path / "grader.py"
@@ -260,3 +488,35 @@ def test_nothing_survives_the_grader_being_killed(tmp_path):
         grader.send_signal(signal.SIGKILL)
         grader.wait()
     assert processes.wait_until_gone(marker, 5.0) == []
+
+
+LAYER = "g = get_activation(activation)\n    z = W @ a_prev + b\n    a = g(z)"
+
+
+def grade_layer_forward(tmp_path, body: str):
+    notebook = builders.edit_answer(builders.solution("02_forward_pass"), "layer_forward", LAYER, body)
+    builders.write(notebook, tmp_path, "02_forward_pass")
+    source = "".join(builders.cell(notebook, "layer_forward")["source"])
+    with Grader(stages=["02_forward_pass"]) as grader:
+        return grader.grade(tmp_path, stages=["02_forward_pass"], seed=1).stages[0], source
+
+
+def test_activation_is_relu_earns_every_point_as_it_does_in_the_notebook(tmp_path):
+    """The student's code of issue 10, item 8: it passes every public check
+    in the student's pytest, where the literals are one interned string."""
+    stage, _ = grade_layer_forward(tmp_path, 'z = W @ a_prev + b\n'
+                                             '    if activation is "relu":\n        a = get_activation("relu")(z)\n'
+                                             '    elif activation is "sigmoid":\n        a = get_activation("sigmoid")(z)\n'
+                                             '    elif activation is "tanh":\n        a = get_activation("tanh")(z)')
+    assert stage.score == stage.max_score > 0, [(c.name, c.message) for c in stage.checks if not c.passed]
+
+
+def test_a_failing_check_points_to_the_students_function_and_line(tmp_path):
+    stage, source = grade_layer_forward(tmp_path, "g = get_activation(activation)\n    z = W.T @ a_prev + b\n"
+                                                  "    a = g(z)")
+    line = source.splitlines().index("    z = W.T @ a_prev + b") + 1
+    where = f"(in your layer_forward, line {line}: z = W.T @ a_prev + b)"
+    failed = [check for check in stage.checks if not check.passed]
+    assert failed and all(where in check.message for check in failed
+                          if "raised ValueError" in check.message), [c.message for c in failed]
+    assert any(where in check.message for check in failed)

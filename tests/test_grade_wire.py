@@ -1,11 +1,16 @@
 """The wire format between grader and sandbox: plain data round-trips
 exactly; anything else (subclasses, always-equal objects, object arrays,
-pickles, oversized or malformed frames) is refused or becomes a handle."""
+pickles, oversized or malformed frames) is refused or becomes a handle.
+Arrays are mirrored by token, and the mirror survives the garbage
+collector running in the middle of a synchronisation."""
 import base64
+import gc
 import io
+import json
 import pickle
 import socket
 import struct
+import weakref
 
 import numpy as np
 import pytest
@@ -14,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.sandbox import wire
+from autograder.sandbox.mirror import ArrayMirror
 
 
 class Recorder(wire.Codec):
@@ -151,3 +157,106 @@ def test_frames_round_trip_and_oversized_frames_are_refused_before_reading():
         with pytest.raises(TimeoutError):
             import time
             wire.recv(b, time.monotonic() + 0.05)
+
+
+# ---------------------------------------------------------------- the array mirror
+
+def crossing(sender: ArrayMirror, receiver: ArrayMirror, array):
+    """Send ``array`` from one side to the other through JSON, as the wire does."""
+    return receiver.decode(json.loads(json.dumps(sender.encode(array))))
+
+
+def test_mirrored_arrays_keep_their_identity_and_their_in_place_changes():
+    grader, runner = ArrayMirror("p", wire, weak=True), ArrayMirror("c", wire, weak=False)
+    mine = np.arange(4.0)
+    theirs = crossing(grader, runner, mine)
+    assert np.array_equal(theirs, mine) and theirs is not mine
+    assert crossing(grader, runner, mine) is theirs                  # the same array, by token only
+    assert "npy" not in grader.encode(mine)
+    theirs *= 10                                                    # the student's code changes it in place
+    grader.apply(json.loads(json.dumps(runner.changes())))
+    assert mine.tolist() == [0.0, 10.0, 20.0, 30.0]
+    assert runner.changes() == []                                   # nothing new since
+    assert crossing(runner, grader, theirs) is mine                 # and back: the grader's own array
+    frozen = np.ones(2)
+    frozen.flags.writeable = False
+    assert not crossing(grader, runner, frozen).flags.writeable
+    with pytest.raises(wire.WireError, match="sent twice"):
+        runner.decode({"t": "array", "token": "c1", "npy": wire.array_to_text(mine)})
+    with pytest.raises(wire.WireError, match="unknown array token"):
+        runner.decode({"t": "array", "token": "p999"})
+
+
+def test_arrays_the_grader_drops_are_released_on_the_other_side():
+    grader, runner = ArrayMirror("p", wire, weak=True), ArrayMirror("c", wire, weak=False)
+    kept, dropped = np.zeros(2), np.ones(3)
+    crossing(grader, runner, kept)
+    crossing(grader, runner, dropped)
+    assert len(runner) == 2
+    del dropped
+    released = grader.take_released()
+    assert len(released) == 1 and len(grader) == 1
+    runner.release(released)
+    assert len(runner) == 1
+    assert grader.take_released() == []
+
+
+class NaiveMirror:
+    """The pattern the mirror replaced: a weak reference's callback removes
+    its entry itself, at whatever moment the collector runs it."""
+
+    def __init__(self):
+        self.arrays, self.snapshots, self.number = {}, {}, 0
+
+    def encode(self, array):
+        self.number += 1
+        token = f"p{self.number}"
+
+        def forget(_, token=token):
+            self.arrays.pop(token, None)
+            self.snapshots.pop(token, None)
+
+        self.arrays[token] = weakref.ref(array, forget)
+        self.snapshots[token] = array.copy()
+
+    def changes(self):
+        return [token for token, ref in list(self.arrays.items())
+                if ref() is not None and ref().tobytes() != self.snapshots[token].tobytes()]
+
+
+def stress(mirror, kept: list, rounds: int = 200) -> int:
+    """Collections forced at almost every allocation while arrays held only
+    by reference cycles die, then the changes scanned: how many scans fail."""
+    for array in kept:
+        mirror.encode(array)
+    failures = 0
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    try:
+        for _ in range(rounds):
+            for _ in range(20):
+                array = np.zeros(3)
+                cycle = [array]
+                cycle.append(cycle)
+                mirror.encode(array)
+                del array, cycle
+            try:
+                mirror.changes()
+            except (RuntimeError, KeyError):
+                failures += 1
+    finally:
+        gc.set_threshold(*thresholds)
+    return failures
+
+
+def test_garbage_collection_in_the_middle_of_a_sync_cannot_break_the_mirror():
+    # The conditions do provoke the race: the old pattern fails under them
+    # ("dictionary changed size during iteration")...
+    kept = [np.zeros(2) for _ in range(50)]
+    assert stress(NaiveMirror(), kept) > 0
+    # ...and the mirror, whose callbacks only append to a list, never does.
+    mirror = ArrayMirror("p", wire, weak=True)
+    assert stress(mirror, kept) == 0
+    gc.collect()
+    assert len(mirror) == 50                                   # only the arrays still held remain
+    assert len(mirror.take_released()) == 200 * 20             # every collected one is released

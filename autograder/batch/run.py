@@ -73,12 +73,14 @@ class BatchSummary:
 
 def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None = None, seed: int | None = None,
               feedback: bool = True, progress: bool = True, grade: GradeFunction | None = None,
-              curves: CurveFunction | None = None) -> BatchSummary:
+              curves: CurveFunction | None = None, allow_unconfined: bool = False) -> BatchSummary:
     """Grade every student of ``root`` not yet graded in ``out``, with the
     instructor notebooks of ``source``.
 
     grade and curves replace the engine's functions (tests use stand-ins); they
-    must be picklable (module-level functions)."""
+    must be picklable (module-level functions).  A class of more than one
+    student is refused where the engine cannot confine student code, unless
+    ``allow_unconfined``."""
     started = time.monotonic()
     root, out, source = Path(root), Path(out), Path(source).resolve()
     stages = list(select_stages(stages))
@@ -86,6 +88,8 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
     if out.resolve() == root.resolve():
         raise BatchError("--out must not be the folder of submissions itself")
     students = [(name, folder) for name, folder in find_students(root) if folder.resolve() != out.resolve()]
+    if len(students) > 1 and grade is None and not allow_unconfined:
+        _require_confinement()
     jobs = max(1, int(jobs or default_jobs()))
     out.mkdir(parents=True, exist_ok=True)
     with Gradebook(out / GRADEBOOK_NAME) as book:
@@ -110,6 +114,19 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         summary.reports = [path for path in written if path.suffix == ".html"] + [f"warning: {p}" for p in problems]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _require_confinement() -> None:
+    """Refuse to grade a class where each student's code could reach the
+    others' work (see docs/grading.md, Isolation)."""
+    from ..sandbox import probe_confinement
+
+    found = probe_confinement()
+    if found.missing:
+        why = found.why or f"missing: {', '.join(found.missing)}"
+        raise BatchError(f"student code cannot be confined on this machine ({why}), so each student's code "
+                         "could read and change the others' work; grade as root or where user namespaces are "
+                         "allowed, or pass --allow-unconfined to grade anyway")
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):

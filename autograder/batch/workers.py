@@ -7,7 +7,6 @@ it grades; a sandbox that broke is replaced and the student graded again,
 once."""
 from __future__ import annotations
 
-import gc
 import json
 import time
 import traceback
@@ -83,23 +82,7 @@ def engine_curves(folder: Path, stages: list, seed: int, source: Path) -> dict:
 def grade_student(job: Job, grade: GradeFunction | None = None, curves: CurveFunction | None = None
                   ) -> StudentRecord:
     """Grade one student and write their files; never raises for a grading
-    failure: that becomes the record of an error.
-
-    Python's cyclic garbage collector is paused while the student is graded
-    and run after: a collection in the middle of the engine's
-    ``Remote._outgoing_state`` runs weakref callbacks that remove entries
-    from the dict it is copying, which fails a check with "RuntimeError:
-    dictionary changed size during iteration" (seen in about 1 student in
-    100 when one process grades many)."""
-    gc.disable()
-    try:
-        return _grade_student(job, grade, curves)
-    finally:
-        gc.enable()
-        gc.collect()
-
-
-def _grade_student(job: Job, grade: GradeFunction | None, curves: CurveFunction | None) -> StudentRecord:
+    failure: that becomes the record of an error."""
     from ..reports.results_json import results_json
 
     started = time.monotonic()

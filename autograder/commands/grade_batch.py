@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-feedback", action="store_true",
                         help="write results.json only, no HTML feedback pages")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--allow-unconfined", action="store_true",
+                        help="grade even where student code cannot be confined (each student's code could then "
+                             "read and change the others' work; see docs/grading.md)")
 
 
 def run(args: argparse.Namespace, course) -> int:
@@ -32,7 +35,8 @@ def run(args: argparse.Namespace, course) -> int:
 
     try:
         summary = run_batch(args.root, args.out, course.source, stages=args.stages, jobs=args.jobs,
-                            seed=args.seed, feedback=not args.no_feedback, progress=not args.no_progress)
+                            seed=args.seed, feedback=not args.no_feedback, progress=not args.no_progress,
+                            allow_unconfined=args.allow_unconfined)
     except KeyboardInterrupt:
         print(f"mlpkit grade-batch: interrupted; every student finished so far is in {args.out / GRADEBOOK_NAME}. "
               "Run the same command again to grade the rest.", file=sys.stderr)

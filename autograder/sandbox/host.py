@@ -9,15 +9,16 @@ of links to NumPy, Matplotlib and their dependencies only).  Each
 run; the grader sends it requests on a socket pair, reads what it prints
 through a pipe (keeping at most ``Limits.output_bytes``), and ends it by
 closing a control socket, upon which the supervisor kills the runner and
-everything below it and reports back.
+everything below it and reports back.  Each runner is confined to a
+minimal root of its own (``rootfs.py`` plans it, ``runner.py`` builds it);
+``Session.isolation`` says what was in force, ``CONFINEMENT`` what
+confinement needs, and ``probe_confinement`` what this machine gives.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import math
 import os
-import re
 import shutil
 import signal
 import socket
@@ -30,13 +31,16 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from . import wire
+from . import rootfs, wire
 from .limits import Limits
 
 RUNNER_SCRIPT = Path(__file__).with_name("runner.py")
-WIRE_SOURCE = Path(__file__).with_name("wire.py")
-# Distributions the student's process may import (with their dependencies).
-ALLOWED_DISTRIBUTIONS = ("numpy", "matplotlib")
+# Modules the runner loads from their source (it cannot import the kit).
+RUNNER_SOURCES = {"wire": Path(__file__).with_name("wire.py"), "mirror": Path(__file__).with_name("mirror.py")}
+# What must be in force for student code to be confined: its own file
+# system (the minimal root, with a capped scratch folder), its own processes
+# (signals reach nothing outside), no network, and capped processes.
+CONFINEMENT = ("minimal-root", "scratch-limit", "pid-namespace", "no-network", "process-limit")
 
 
 class LossReason(str, Enum):
@@ -65,53 +69,7 @@ class SandboxError(Exception):
     """The sandbox itself could not be started (not the student's fault)."""
 
 
-# ------------------------------------------------------------------ links
-
-def _requirement_names(distribution) -> list:
-    names = []
-    for requirement in distribution.requires or []:
-        if ";" in requirement and "extra" in requirement.split(";", 1)[1]:
-            continue
-        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
-        if match:
-            names.append(match.group(0))
-    return names
-
-
-def allowed_top_levels() -> dict:
-    """{name: path} of every top-level entry (package, module, ``*.libs``
-    folder, dist-info) of the allowed distributions and their dependencies."""
-    entries, seen, queue = {}, set(), list(ALLOWED_DISTRIBUTIONS)
-    while queue:
-        name = queue.pop()
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            distribution = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        queue.extend(_requirement_names(distribution))
-        for file in distribution.files or []:
-            first = file.parts[0]
-            if first in ("..", "__pycache__") or first.endswith(".pth"):
-                continue
-            if len(file.parts) == 1 and not first.endswith((".py", ".so")):
-                continue
-            entries.setdefault(first, Path(distribution.locate_file(first)))
-    for forbidden in ("reference", "autograder"):
-        entries.pop(forbidden, None)
-    return entries
-
-
-def build_link_folder(folder: Path, links: dict) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, target in links.items():
-        if target.exists():
-            (folder / name).symlink_to(target)
-    return folder
-
+# ------------------------------------------------------------------ sandbox
 
 def _matplotlib_config(folder: Path) -> Path:
     """A private MPLCONFIGDIR seeded with the grader's font cache (building
@@ -126,7 +84,29 @@ def _matplotlib_config(folder: Path) -> Path:
     return folder
 
 
-# ------------------------------------------------------------------ sandbox
+def confinement_gaps(isolation: list[str]) -> list[str]:
+    """What of ``CONFINEMENT`` is missing from a session's isolation."""
+    return [item for item in CONFINEMENT if item not in isolation]
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What a session of this machine gets: its isolation, what of
+    ``CONFINEMENT`` is missing, and why (in words, "" when nothing is)."""
+    isolation: list[str]
+    missing: list[str]
+    why: str
+
+
+def probe_confinement(limits: Limits | None = None) -> Confinement:
+    """Start a sandbox and one session to see what confinement this
+    machine gives student code (about half a second)."""
+    with Sandbox(limits) as sandbox:
+        session = sandbox.session("probe")
+        session.close()
+        missing = confinement_gaps(session.isolation)
+        return Confinement(list(session.isolation), missing, session.unconfined if missing else "")
+
 
 class Sandbox:
     """The zygote process and the temporary folders of one grading run."""
@@ -134,27 +114,23 @@ class Sandbox:
     def __init__(self, limits: Limits | None = None, hide: tuple = ()):
         self.limits = limits or Limits()
         self.root = Path(tempfile.mkdtemp(prefix="mlpkit-grade-"))
-        self.links = allowed_top_levels()
-        self._needed = [self.root.resolve(), Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()]
-        self._needed += [target.resolve() for target in self.links.values()]
-        self.hide = [str(path) for path in hide if self._may_hide(Path(path))]
+        self.links = rootfs.allowed_top_levels()
+        self.link_folder = self.root / "site"
+        self.plan = rootfs.root_plan(self.links, self.link_folder, self.limits.scratch_bytes)
+        self.hide = [str(path) for path in hide]   # folders never to be seen (rootfs.hide_in decides where)
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.log_path = self.root / "zygote.log"
         self.zygote_pid: int | None = None
+        self.pids_cgroups = ""   # the folder holding each session's pids cgroup, "" where none can be made
         try:
             self._start()
         except BaseException:
             self.close()
             raise
 
-    def _may_hide(self, path: Path) -> bool:
-        """Never hide a folder that holds what the runner needs."""
-        path = path.resolve()
-        return path.is_dir() and not any(n == path or path in n.parents for n in self._needed)
-
     def _start(self) -> None:
-        links = build_link_folder(self.root / "site", self.links)
+        links = rootfs.build_link_folder(self.link_folder, self.links)
         home = self.root / "home"
         home.mkdir()
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home),
@@ -168,12 +144,14 @@ class Sandbox:
                 pass_fds=[child_end.fileno()], env=env, cwd=home, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, start_new_session=True)
         child_end.close()
-        self.control.sendall(json.dumps({"path": str(links), "wire": WIRE_SOURCE.read_text(),
+        sources = {name: path.read_text() for name, path in RUNNER_SOURCES.items()}
+        self.control.sendall(json.dumps({"path": str(links), "sources": sources,
                                          "grader_pid": os.getpid()}).encode())
         reply = self._control_reply(30.0)
         if not reply.get("ready"):
             raise SandboxError(f"the sandbox did not start: {self._log_tail()}")
         self.zygote_pid = reply["pid"]
+        self.pids_cgroups = str(reply.get("pids_cgroups", ""))
 
     def _control_reply(self, timeout: float) -> dict:
         self.control.settimeout(timeout)
@@ -201,9 +179,14 @@ class Sandbox:
         except OSError:
             return "(no log)"
 
+    def root_plan(self, hide=()) -> list[dict]:
+        """The steps of a session's minimal root (``rootfs.root_plan``);
+        ``hide`` adds folders to hide from this session."""
+        return rootfs.hide_in(self.plan, self.hide + [str(path) for path in hide])
+
     def session(self, name: str = "session", hide=()) -> "Session":
         """A new runner; ``hide`` adds folders to hide from this one only."""
-        return Session(self, name, [str(p) for p in hide if self._may_hide(Path(p))])
+        return Session(self, name, self.root_plan(hide))
 
     def close(self) -> None:
         if self.process is not None:
@@ -235,7 +218,7 @@ class SessionEnd:
 class Session:
     """One runner process: load cells, make requests, end it."""
 
-    def __init__(self, sandbox: Sandbox, name: str, hide=()):
+    def __init__(self, sandbox: Sandbox, name: str, root_plan: list[dict]):
         self.name, self.limits = name, sandbox.limits
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=sandbox.root))
         self.proto, proto_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -247,15 +230,16 @@ class Session:
         self.next_id = 1
         self.runner_pid: int | None = None
         self.supervisor_pid: int | None = None
-        self.namespaces = False
-        self.isolation: list[str] = []
+        self.isolation: list[str] = []   # what was in force (see CONFINEMENT)
+        self.unconfined = ""             # why the student's code is not confined, "" when it is
         self._output, self._dropped = bytearray(), 0
         self._drain = threading.Thread(target=self._drain_output, args=(output_read,), daemon=True)
         self._drain.start()
-        request = {"workdir": str(self.workdir), "hide": sandbox.hide + list(hide), "namespaces": sandbox.limits.namespaces,
-                   "user_namespace": sandbox.limits.user_namespace,
+        request = {"workdir": str(self.workdir), "root": root_plan, "confine": self.limits.namespaces,
+                   "user_namespace": self.limits.user_namespace,
                    "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
-                              "cpu_seconds": math.ceil(self.limits.submission_seconds) + 5}}
+                              "cpu_seconds": math.ceil(self.limits.submission_seconds) + 5,
+                              "processes": self.limits.processes}}
         try:
             self.supervisor_pid = sandbox.fork_supervisor(request, [proto_child.fileno(), output_write,
                                                                     ctl_child.fileno()])
@@ -265,13 +249,13 @@ class Session:
             os.close(output_write)
         started = self._control_message(30.0)
         self.runner_pid = started.get("runner")
-        self.namespaces = started.get("namespaces", False)
         try:
             hello = wire.recv(self.proto, time.monotonic() + 30.0)
         except (TimeoutError, EOFError, OSError, wire.WireError):
             self.close()
             raise SandboxError(f"the sandbox's runner did not start: {self.output()[-2000:]}")
         self.isolation = [str(item) for item in hello.get("isolation", [])]
+        self.unconfined = str(hello.get("unconfined", ""))
 
     # ------------------------------------------------------------- output
     def _drain_output(self, fd: int) -> None:

@@ -16,8 +16,10 @@ class Limits:
     memory_bytes: int = 2 * 1024 ** 3  # address space of the student's process (RLIMIT_AS)
     output_bytes: int = 64 * 1024      # what the student's code prints, kept per stage
     file_bytes: int = 16 * 1024 ** 2   # largest file the student's code may write
-    namespaces: bool = True            # use Linux namespaces when the kernel allows it
-    user_namespace: bool = False       # also a user namespace when root (as it is when not root)
+    scratch_bytes: int = 64 * 1024 ** 2  # the private scratch folder (HOME and TMPDIR) of one session
+    processes: int = 64                # processes and threads of one session, the runner included
+    namespaces: bool = True            # confine with Linux namespaces and a minimal root where allowed
+    user_namespace: bool = False       # take the unprivileged path (a user namespace) also when root
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,27 +3,36 @@
 Run as ``python -I -S runner.py zygote FD`` by ``host.py``; never
 imported by the grader.  ``-I -S`` keep the script's folder, user site and
 ``.pth`` files off ``sys.path``; the grader then sends the one folder of
-links (NumPy, Matplotlib and what they need) to append.  This file uses the
-standard library only until that message arrives, and never imports the
-kit: the kit's packages are hidden from the student's process.
+links (NumPy, Matplotlib and what they need) to append, and the sources of
+``wire.py`` and ``mirror.py``.  This file uses the standard library only
+until that message arrives, and never imports the kit: the kit is out of
+the student's reach.
 
 Three roles, one per process:
 
 * **zygote** (one per grading run): imports NumPy and Matplotlib once, then
-  forks a supervisor per stage session on the grader's request.  It runs no
+  forks a supervisor per session on the grader's request.  It runs no
   student code.  It is a child subreaper and kills any process that lands
   on it other than its supervisors (escapees whose supervisor was killed).
-* **supervisor** (one per session): tries to unshare mount, PID, network,
-  IPC and UTS namespaces, forks the runner and waits.  When the grader
+  Where it may, it makes a pids cgroup per session (``PidsCgroups``).
+* **supervisor** (one per session): joins the session's pids cgroup,
+  unshares PID, network, IPC and UTS namespaces (inside a new user
+  namespace when not root), forks the runner and waits.  When the grader
   closes its control socket (or dies) it SIGKILLs the runner, then every
   process left below it, and reports.  In a PID namespace the kernel kills
   every process in it when the runner (its init) dies.
-* **runner** (one per session, the only one that runs student code): hides
-  the kit, limits itself (address space, CPU, file size, no core dumps),
-  drops every capability, and answers the grader's requests on fd 3.
+* **runner** (one per session, the only one that runs student code): in a
+  mount namespace of its own, builds the minimal root that the grader
+  planned (``rootfs.py``) and moves into it with ``pivot_root``; limits
+  itself (address space, CPU, file size, processes, no core dumps); as
+  root, becomes uid 0 of a user namespace of its own that maps to the
+  unprivileged uid 65534; drops every capability; and answers the
+  grader's requests on fd 3 (``Runner``).
 """
 import ctypes
+import errno
 import os
+import platform
 import select
 import signal
 import socket
@@ -34,17 +43,25 @@ import traceback
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REC, MS_PRIVATE = 0x4000, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 1, 24, 28
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 0x4000, 1 << 18, 1 << 21, 1 << 24
+ST_NOEXEC, ST_NOATIME, ST_NODIRATIME, ST_RELATIME = 8, 1024, 2048, 4096
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 1, 4, 24, 28
 PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 36, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 # SECBIT_NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, NO_CAP_AMBIENT_RAISE and their locks:
 # uid 0 regains no capability through execve, ever.
 SECUREBITS = 0b11101111
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217, "armv7l": 218}
+SANDBOX_ID = 65534       # the host uid and gid of a root grader's student code ("nobody")
 PROTOCOL_FD = 3
-OUTPUT_CAP = 16 * 1024  # characters of print() output returned with one reply
+OUTPUT_CAP = 16 * 1024   # characters of print() output returned with one reply
+SCRATCH = "/home/student"
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
 def _prctl(option, arg=0):
@@ -58,13 +75,25 @@ def _check(result, what):
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
+def _mount(source, target, fstype, flags, data=None, what="mount"):
+    encode = lambda value: None if value is None else os.fsencode(value)  # noqa: E731
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"{what} {target}")
+
+
+def _unshare(flags: int) -> str:
+    """'' on success, else why not."""
+    if _libc.unshare(ctypes.c_int(flags)) == 0:
+        return ""
+    return f"unshare: {os.strerror(ctypes.get_errno())}"
+
+
 # ====================================================================== zygote
 
 def zygote(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     init = _recv_packet(control)
     sys.path.append(init["path"])
-    wire = _load_module("mlpkit_wire", init["wire"])
+    modules = {name: _load_module(f"mlpkit_{name}", source) for name, source in init["sources"].items()}
     import numpy  # noqa: F401  (imported once here, shared by every forked runner)
     import matplotlib
     matplotlib.use("Agg")
@@ -73,41 +102,47 @@ def zygote(control_fd: int) -> None:
     if os.getppid() != init["grader_pid"]:
         os._exit(1)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _send_packet(control, {"ready": True, "pid": os.getpid()})
+    cgroups = PidsCgroups()
+    _send_packet(control, {"ready": True, "pid": os.getpid(), "pids_cgroups": cgroups.base or ""})
     supervisors = set()
     while True:
         ready = select.select([control], [], [], 0.2)[0]
-        _reap(supervisors)
+        _reap(supervisors, cgroups)
         if not ready:
             continue
         try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 22, 3)
         except OSError:
             message, fds = b"", []
         if not message:
             break
         import json
         request = json.loads(message)
+        group = cgroups.create(int(request["limits"]["processes"]) + 1)  # + 1: the supervisor
         pid = os.fork()
         if pid == 0:
             control.close()
-            supervisor(request, fds, wire)  # never returns
+            supervisor(request, fds, modules, group)  # never returns
         for fd in fds:
             os.close(fd)
         supervisors.add(pid)
+        cgroups.adopt(pid, group)
         _send_packet(control, {"supervisor": pid})
     for pid in supervisors:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + 5
     while supervisors and time.monotonic() < deadline:
         time.sleep(0.02)
-        _reap(supervisors)
+        _reap(supervisors, cgroups)
     for pid in _children_of(os.getpid()):
         _signal(pid, signal.SIGKILL)
+    time.sleep(0.05)
+    _reap(supervisors, cgroups)
+    cgroups.remove_all()
     os._exit(0)
 
 
-def _reap(supervisors: set) -> None:
+def _reap(supervisors: set, cgroups) -> None:
     """Collect exited children; SIGKILL any child that is not a supervisor
     (a student process orphaned onto this subreaper)."""
     while True:
@@ -118,9 +153,11 @@ def _reap(supervisors: set) -> None:
         if pid == 0:
             break
         supervisors.discard(pid)
+        cgroups.remove(pid)
     for pid in _children_of(os.getpid()):
         if pid not in supervisors:
             _signal(pid, signal.SIGKILL)
+    cgroups.retry()
 
 
 def _children_of(parent: int) -> list:
@@ -165,9 +202,135 @@ def _load_module(name: str, source: str):
     return module
 
 
+class PidsCgroups:
+    """A pids cgroup per session, where this process may make them: its
+    ``pids.max`` caps the processes and threads of the session (root
+    included, which RLIMIT_NPROC does not cap).  cgroup v1's pids
+    hierarchy, or cgroup v2 where the pids controller can be enabled for
+    a folder this process may write (usually only as root)."""
+
+    PREFIX = "mlpkit-"
+    STALE_SECONDS = 30      # an empty group this old is a leftover of a zygote that was killed
+
+    def __init__(self):
+        self.base = self._find_base()
+        self.name = f"{self.PREFIX}{os.urandom(6).hex()}"   # pids repeat across PID namespaces: not in the name
+        self.groups: dict[int, str] = {}     # supervisor pid -> its cgroup folder
+        self.leftovers: list[str] = []       # folders not yet empty when their supervisor ended
+        self.made = 0
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the empty groups that killed zygotes left (a group in use
+        holds its supervisor, and the kernel refuses to remove it)."""
+        if self.base is None:
+            return
+        now = time.time()
+        for name in os.listdir(self.base):
+            folder = os.path.join(self.base, name)
+            try:
+                if name.startswith(self.PREFIX) and now - os.stat(folder).st_ctime > self.STALE_SECONDS:
+                    os.rmdir(folder)
+            except OSError:
+                pass
+
+    @staticmethod
+    def _candidates() -> list:
+        own = {}
+        try:
+            with open("/proc/self/cgroup") as handle:
+                for line in handle:
+                    number, controllers, path = line.rstrip("\n").split(":", 2)
+                    for controller in controllers.split(",") if controllers else [""]:
+                        own[controller] = path
+            with open("/proc/self/mountinfo") as handle:
+                mounts = [line.split() for line in handle]
+        except OSError:
+            return []
+        found = []
+        for fields in mounts:
+            separator = fields.index("-")
+            point, fstype, options = fields[4], fields[separator + 1], fields[separator + 3].split(",")
+            if fstype == "cgroup" and "pids" in options and "pids" in own:
+                found += [point + own["pids"].rstrip("/"), point]
+            elif fstype == "cgroup2" and "" in own:
+                found += [point + own[""].rstrip("/"), point]
+        return found
+
+    def _find_base(self):
+        for base in self._candidates():
+            if not os.path.isdir(base) or not os.access(base, os.W_OK):
+                continue
+            controls = os.path.join(base, "cgroup.subtree_control")
+            if os.path.exists(controls):  # cgroup v2: the controller must be on for the children
+                try:
+                    with open(controls) as handle:
+                        enabled = handle.read().split()
+                    if "pids" not in enabled:
+                        with open(controls, "w") as handle:
+                            handle.write("+pids")
+                except OSError:
+                    continue
+            probe = os.path.join(base, f"mlpkit-probe-{os.urandom(6).hex()}")
+            try:
+                os.mkdir(probe)
+            except OSError:
+                continue
+            usable = os.path.exists(os.path.join(probe, "pids.max"))
+            try:
+                os.rmdir(probe)
+            except OSError:
+                pass
+            if usable:
+                return base
+        return None
+
+    def create(self, limit: int):
+        """A new cgroup allowing ``limit`` tasks, or None."""
+        if self.base is None:
+            return None
+        self.made += 1
+        folder = os.path.join(self.base, f"{self.name}-{self.made}")
+        try:
+            os.mkdir(folder)
+            with open(os.path.join(folder, "pids.max"), "w") as handle:
+                handle.write(str(limit))
+        except OSError:
+            self._rmdir(folder)
+            return None
+        return folder
+
+    def adopt(self, pid: int, folder) -> None:
+        if folder:
+            self.groups[pid] = folder
+
+    def remove(self, pid: int) -> None:
+        folder = self.groups.pop(pid, None)
+        if folder and not self._rmdir(folder):
+            self.leftovers.append(folder)
+
+    def retry(self) -> None:
+        self.leftovers = [folder for folder in self.leftovers if not self._rmdir(folder)]
+
+    def remove_all(self) -> None:
+        for pid in list(self.groups):
+            self.remove(pid)
+        self.retry()
+
+    @staticmethod
+    def _rmdir(folder: str) -> bool:
+        try:
+            os.rmdir(folder)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+
+
 # ================================================================== supervisor
 
-def supervisor(request: dict, fds: list, wire) -> None:
+def supervisor(request: dict, fds: list, modules: dict, group) -> None:
     """Own one runner: start it, wait, and kill everything when told."""
     try:
         proto_fd, output_fd, control_fd = fds
@@ -176,14 +339,24 @@ def supervisor(request: dict, fds: list, wire) -> None:
         signal.signal(signal.SIGTERM, lambda *_: terminate.append(True))
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
-        namespaces = request.get("namespaces", False) and _enter_namespaces(request.get("user_namespace", False))
+        setup = {"pids_cgroup": bool(group) and _join_cgroup(group), "host_uid": os.getuid(),
+                 "namespaces": [], "user_namespace": False, "unconfined": ""}
+        if request["confine"]:
+            setup.update(_enter_namespaces(request["user_namespace"]))
+        else:
+            setup["unconfined"] = "confinement was turned off (Limits.namespaces)"
+        to_runner = os.pipe()
+        from_runner = os.pipe()
         runner_pid = os.fork()
         if runner_pid == 0:
             control.close()
-            runner(request, proto_fd, output_fd, namespaces, wire)  # never returns
-        os.close(proto_fd)
-        os.close(output_fd)
-        _send_packet(control, {"runner": runner_pid, "namespaces": bool(namespaces)})
+            os.close(to_runner[1])
+            os.close(from_runner[0])
+            runner(request, proto_fd, output_fd, setup, (from_runner[1], to_runner[0]), modules)  # never returns
+        for fd in (proto_fd, output_fd, to_runner[0], from_runner[1]):
+            os.close(fd)
+        _answer_runner(runner_pid, from_runner[0], to_runner[1])
+        _send_packet(control, {"runner": runner_pid})
         status = None
         while not terminate:
             try:
@@ -215,11 +388,67 @@ def supervisor(request: dict, fds: list, wire) -> None:
         os._exit(0)
 
 
+def _join_cgroup(folder: str) -> bool:
+    try:
+        with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
+            handle.write(str(os.getpid()))
+        return True
+    except OSError:
+        return False
+
+
+def _enter_namespaces(user_namespace: bool) -> dict:
+    """Unshare PID, network, IPC and UTS namespaces, inside a new user
+    namespace when not root (or when asked: the tests take that path as
+    root).  The mount namespace is the runner's own (its new root must not
+    become the supervisor's)."""
+    flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    uid, gid = os.getuid(), os.getgid()
+    user_namespace = user_namespace or uid != 0
+    if user_namespace:
+        flags |= CLONE_NEWUSER
+    why = _unshare(flags)
+    if why:
+        return {"unconfined": f"the kernel refused namespaces ({why})"}
+    if user_namespace:
+        try:
+            for path, text in [("/proc/self/setgroups", "deny"), ("/proc/self/uid_map", f"0 {uid} 1"),
+                               ("/proc/self/gid_map", f"0 {gid} 1")]:
+                with open(path, "w") as handle:
+                    handle.write(text)
+        except OSError as error:
+            return {"unconfined": f"the user namespace could not be set up ({error.strerror})"}
+    return {"namespaces": ["pid-namespace", "no-network"], "user_namespace": user_namespace}
+
+
+def _answer_runner(runner_pid: int, from_runner: int, to_runner: int) -> None:
+    """The runner's one question, asked once its root is built: ``m`` (map
+    my new user namespace to the sandbox's uid, which only this process,
+    outside it, may do) or ``-`` (nothing to do)."""
+    try:
+        ready = select.select([from_runner], [], [], 30)[0]
+        question = os.read(from_runner, 1) if ready else b""
+        if question == b"m":
+            answer = b"k"
+            try:
+                for name in ("uid_map", "gid_map"):
+                    with open(f"/proc/{runner_pid}/{name}", "w") as handle:
+                        handle.write(f"0 {SANDBOX_ID} 1")
+            except OSError:
+                answer = b"x"
+            os.write(to_runner, answer)
+    finally:
+        os.close(from_runner)
+        os.close(to_runner)
+
+
 def _kill_everything(runner_pid: int, runner_alive: bool) -> tuple:
     """SIGKILL the runner's process group, the runner, and every process
     left below this subreaper, until none remains.  Returns how many
-    processes other than the runner were killed, and the runner's wait
-    status if it was reaped here (its own exit if it had already ended)."""
+    processes other than the runner this killed (counted as they are
+    reaped: a process killed with the runner's group may be reaped before
+    any scan sees it), and the runner's wait status if it was reaped here
+    (its own exit if it had already ended)."""
     status = None
     if runner_alive:
         try:  # a runner that has just ended on its own: keep its exit status
@@ -231,7 +460,7 @@ def _kill_everything(runner_pid: int, runner_alive: bool) -> tuple:
     if runner_alive:
         _signal(-runner_pid, signal.SIGKILL)
         _signal(runner_pid, signal.SIGKILL)
-    others = set()
+    killed = set()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         children = _children_of(os.getpid())
@@ -242,8 +471,6 @@ def _kill_everything(runner_pid: int, runner_alive: bool) -> tuple:
             _signal(pid, signal.SIGSTOP)
         for pid in children:
             _signal(pid, signal.SIGKILL)
-            if pid != runner_pid:
-                others.add(pid)
         while True:
             try:
                 pid, code = os.waitpid(-1, os.WNOHANG)
@@ -252,8 +479,10 @@ def _kill_everything(runner_pid: int, runner_alive: bool) -> tuple:
             if pid == 0:
                 time.sleep(0.005)
                 break
-            if pid == runner_pid and status is None:
-                status = code
+            if pid == runner_pid:
+                status = code if status is None else status
+            elif os.WIFSIGNALED(code) and os.WTERMSIG(code) == signal.SIGKILL:
+                killed.add(pid)  # not a process that had ended on its own (an exited fork parent)
     while status is None and time.monotonic() < deadline:  # an init still tearing its namespace down
         try:
             pid, code = os.waitpid(runner_pid, os.WNOHANG)
@@ -263,7 +492,7 @@ def _kill_everything(runner_pid: int, runner_alive: bool) -> tuple:
             status = code
         else:
             time.sleep(0.005)
-    return len(others), status
+    return len(killed), status
 
 
 def _describe_status(code: int) -> str:
@@ -276,40 +505,45 @@ def _describe_status(code: int) -> str:
     return f"exit code {os.WEXITSTATUS(code)}"
 
 
-def _enter_namespaces(user_namespace: bool = False) -> list:
-    """Unshare mount, PID, network, IPC and UTS namespaces, inside a new
-    user namespace when not root (or when asked: the tests exercise that
-    path as root).  Returns the list of what was achieved, or []."""
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-    uid, gid = os.getuid(), os.getgid()
-    user_namespace = user_namespace or uid != 0
-    if user_namespace:
-        flags |= CLONE_NEWUSER
-    if _libc.unshare(ctypes.c_int(flags)) != 0:
-        return []
-    if user_namespace:
-        try:
-            for path, text in [("/proc/self/setgroups", "deny"), ("/proc/self/uid_map", f"0 {uid} 1"),
-                               ("/proc/self/gid_map", f"0 {gid} 1")]:
-                with open(path, "w") as handle:
-                    handle.write(text)
-        except OSError:
-            return []
-    return ["pid-namespace", "mount-namespace", "no-network"]
-
-
 # ====================================================================== runner
 
-def runner(request: dict, proto_fd: int, output_fd: int, namespaces, wire) -> None:
+def runner(request: dict, proto_fd: int, output_fd: int, setup: dict, sync: tuple, modules: dict) -> None:
     """Confine this process, then serve the grader's requests on fd 3."""
     try:
-        isolation = list(namespaces or [])
+        isolation = list(setup["namespaces"])
+        unconfined = setup["unconfined"]
         os.setsid()
-        if namespaces:
-            isolation += _mount_private(request["hide"], request["workdir"])
-        isolation += _set_limits(request["limits"])
+        confined = False
+        if isolation:
+            achieved, unconfined = _confine_files(request["root"], request["workdir"],
+                                                  owner=SANDBOX_ID if not setup["user_namespace"] else None)
+            isolation += achieved
+            confined = "minimal-root" in achieved
+        switched = False
+        if confined and not setup["user_namespace"]:
+            isolation += _become_sandbox_user(sync)
+            switched = True
+        else:
+            os.write(sync[0], b"-")
+        for fd in sync:
+            os.close(fd)
+        host_uid = SANDBOX_ID if switched else setup["host_uid"]
+        processes = int(request["limits"]["processes"])
+        if setup["user_namespace"]:
+            processes += 1              # the supervisor is in the same user namespace
+        elif not setup["namespaces"] and host_uid != 0:
+            processes += _tasks_of(host_uid)   # RLIMIT_NPROC counts every process of this user
+        isolation += _set_limits(request["limits"], processes)
+        if setup["pids_cgroup"] or host_uid != 0:
+            isolation.append("process-limit")
         isolation += _drop_privileges()
-        os.chdir(request["workdir"])
+        if confined:
+            os.chdir(SCRATCH)
+            os.environ.update(HOME=SCRATCH, TMPDIR=SCRATCH, MPLCONFIGDIR=f"{SCRATCH}/.matplotlib")
+            import tempfile
+            tempfile.tempdir = None
+        else:
+            os.chdir(request["workdir"])
         devnull = os.open("/dev/null", os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
@@ -321,28 +555,267 @@ def runner(request: dict, proto_fd: int, output_fd: int, namespaces, wire) -> No
     except BaseException:  # noqa: BLE001 - report anything, then stop
         os.write(output_fd, traceback.format_exc().encode())
         os._exit(70)
-    Runner(wire, isolation).serve(socket.socket(fileno=PROTOCOL_FD))
+    service = Runner(socket.socket(fileno=PROTOCOL_FD), modules["wire"], modules["mirror"])
+    service.serve({"op": "hello", "isolation": isolation, "unconfined": "" if confined else unconfined,
+                   "pid": os.getpid()})
     os._exit(0)
 
 
-def _mount_private(hide: list, workdir: str) -> list:
-    achieved = []
-    if _libc.mount(None, b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
-        return achieved  # mounting now could propagate to the grader's own namespace
-    if _libc.mount(b"proc", b"/proc", b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None) == 0:
-        achieved.append("private-proc")
-    hidden = bool(hide)
-    for path in hide:
-        flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-        if not os.path.isdir(path) or _libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", ctypes.c_ulong(flags),
-                                                  b"size=4k,mode=000") != 0:
-            hidden = False  # say so rather than stop: the report lists what was in force
-    if hidden:
-        achieved.append("kit-hidden")
-    return achieved
+def _confine_files(plan: list, staging: str, owner) -> tuple:
+    """In a new mount namespace, build the planned root on a tmpfs mounted
+    at ``staging`` and make it this process's root.  Returns (what was
+    achieved, why the root could not be built or '')."""
+    why = _unshare(CLONE_NEWNS)
+    if why:
+        return [], f"no mount namespace ({why})"
+    try:
+        _mount(None, "/", None, MS_REC | MS_PRIVATE, what="make private")
+    except OSError as error:  # mounting now could propagate to the grader's own namespace
+        return ["mount-namespace"], str(error)
+    builder = RootBuilder(staging, owner)
+    try:
+        achieved = builder.build(plan)
+        builder.enter()
+    except OSError as error:
+        builder.abandon()
+        return ["mount-namespace"], f"the minimal root could not be built ({error})"
+    return ["mount-namespace", "minimal-root", "kit-hidden", "scratch-limit"] + achieved, ""
 
 
-def _set_limits(limits: dict) -> list:
+class RootBuilder:
+    """Carries out the steps of ``rootfs.root_plan`` under ``staging``.
+
+    Paths of the plan are paths inside the new root: each is located by
+    resolving its symbolic links inside the new root (an absolute link
+    target starts again from the new root, never from the host's), so no
+    step can reach outside it; a mount never lands on a symbolic link."""
+
+    def __init__(self, staging: str, owner):
+        self.root = os.path.realpath(staging)
+        self.owner = owner          # host uid and gid of the scratch folder, None for this process's own
+        self.mounted = False
+        self.entered = False
+        self.folders: dict[str, str] = {}   # folder inside the new root -> its staging path, once it exists
+
+    # ------------------------------------------------------------ locating
+    def locate(self, path: str) -> str:
+        """The staging path of ``path``, its parents' links resolved (the
+        last component is never followed: a mount must not land through a
+        link)."""
+        parent, name = os.path.split(os.path.normpath("/" + path.lstrip("/")))
+        return os.path.join(self.folder(parent), name) if name else self.root
+
+    def folder(self, path: str, hops: int = 0) -> str:
+        """The staging path of the folder ``path`` (an absolute path inside
+        the new root), every link on the way resolved inside the new root.
+        Folders that exist are remembered: every step resolves the same
+        long prefixes (the Python installation's)."""
+        if path == "/":
+            return self.root
+        known = self.folders.get(path)
+        if known is not None:
+            return known
+        if hops > 40:
+            raise OSError(errno.ELOOP, f"too many links in {path}")
+        parent, name = os.path.split(path)
+        base = self.folder(parent, hops)
+        candidate = os.path.join(base, name)
+        if os.path.islink(candidate):
+            inside = "/" + os.path.relpath(base, self.root) if base != self.root else "/"
+            target = os.path.join(inside, os.readlink(candidate))      # an absolute target: from the new root
+            return self.folder(os.path.normpath("/" + target.lstrip("/")), hops + 1)
+        if os.path.isdir(candidate):
+            self.folders[path] = candidate
+        return candidate
+
+    def make_dirs(self, located: str) -> None:
+        missing = []
+        while not os.path.lexists(located):
+            missing.append(located)
+            located = os.path.dirname(located)
+        for folder in reversed(missing):
+            os.mkdir(folder, 0o755)
+            os.chmod(folder, 0o755)
+
+    def mount_point(self, path: str, directory: bool) -> str:
+        located = self.locate(path)
+        self.make_dirs(os.path.dirname(located))
+        if os.path.islink(located):
+            raise OSError(errno.ELOOP, f"{path} is a symbolic link")
+        if not os.path.lexists(located):
+            if directory:
+                os.mkdir(located, 0o755)
+                os.chmod(located, 0o755)
+            else:
+                os.close(os.open(located, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        return located
+
+    # ------------------------------------------------------------- building
+    def build(self, plan: list) -> list:
+        """Carry out every step; returns what was achieved beyond the root
+        itself ("private-proc")."""
+        _mount("tmpfs", self.root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=4m", what="root tmpfs")
+        self.mounted = True
+        achieved = []
+        for step in plan:
+            op = step["op"]
+            if op == "proc":
+                achieved += self.proc(step["path"], step["read_only"])
+            else:
+                getattr(self, f"do_{op}")(step)
+        _mount(None, self.root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, what="seal the root")
+        return achieved
+
+    def do_dir(self, step: dict) -> None:
+        self.make_dirs(self.locate(step["path"]))
+
+    def do_bind(self, step: dict) -> None:
+        source = step["source"]
+        target = self.mount_point(step["path"], step["folder"])
+        _mount(source, target, None, MS_BIND, what="bind")
+        self.read_only(target, source)
+
+    def do_device(self, step: dict) -> None:
+        target = self.mount_point(step["path"], directory=False)
+        _mount(step["source"], target, None, MS_BIND, what="bind device")
+
+    def do_tmpfs(self, step: dict) -> None:
+        target = self.mount_point(step["path"], directory=True)
+        flags = MS_NOSUID | MS_NODEV | (MS_RDONLY if step.get("readonly") else 0)
+        _mount("tmpfs", target, "tmpfs", flags, "mode=755,size=1m", what="tmpfs")
+
+    def do_seal(self, step: dict) -> None:
+        _mount(None, self.locate(step["path"]), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, what="seal")
+
+    def do_file(self, step: dict) -> None:
+        located = self.locate(step["path"])
+        self.make_dirs(os.path.dirname(located))
+        descriptor = os.open(located, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(step["text"])
+        os.chmod(located, 0o644)
+
+    def do_symlink(self, step: dict) -> None:
+        located = self.locate(step["path"])
+        self.make_dirs(os.path.dirname(located))
+        os.symlink(step["to"], located)
+
+    def do_scratch(self, step: dict) -> None:
+        """One size-capped tmpfs, shown as several folders (its own
+        subfolders bound in place): they share the one cap."""
+        staging = self.mount_point("/.scratch", directory=True)
+        data = f"mode=755,size={int(step['bytes'])},nr_inodes={int(step['inodes'])}"
+        if self.owner is not None:
+            data += f",uid={self.owner},gid={self.owner}"
+        _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, data, what="scratch")
+        try:
+            for name, path in step["folders"].items():
+                inner = os.path.join(staging, name)
+                os.mkdir(inner, 0o700)
+                if self.owner is not None:
+                    os.chown(inner, self.owner, self.owner)
+                _mount(inner, self.mount_point(path, directory=True), None, MS_BIND, what="bind scratch")
+        finally:
+            _check(_libc.umount2(os.fsencode(staging), MNT_DETACH), "detach the scratch staging")
+            os.rmdir(staging)
+
+    def do_links(self, step: dict) -> None:
+        folder = self.locate(step["path"])
+        self.make_dirs(folder)
+        for name, target in step["entries"].items():
+            os.symlink(target, os.path.join(folder, name))
+
+    def proc(self, path: str, read_only: list) -> list:
+        """The PID namespace's own /proc, with the kernel's settings
+        read-only (uid 0 may write /proc/sys without any capability).
+        Without it (a kernel that refuses, as in most containers) the root
+        has an empty /proc: nothing is lost but the student's view of its
+        own processes."""
+        target = self.mount_point(path, directory=True)
+        try:
+            _mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, what="proc")
+        except OSError:
+            return []
+        try:
+            for name in read_only:
+                inner = os.path.join(target, name)
+                if os.path.exists(inner):
+                    _mount(inner, inner, None, MS_BIND | MS_REC, what="bind")
+                    _mount(None, inner, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                           what="read-only")
+        except OSError:
+            _libc.umount2(os.fsencode(target), MNT_DETACH)
+            return []
+        return ["private-proc"]
+
+    @staticmethod
+    def read_only(target: str, source: str) -> None:
+        """Remount a bind read-only, keeping the flags a user namespace may
+        not change (the source's noexec and access-time flags)."""
+        flags = os.statvfs(source).f_flag
+        keep = MS_NOEXEC if flags & ST_NOEXEC else 0
+        keep |= MS_NODIRATIME if flags & ST_NODIRATIME else 0
+        keep |= MS_NOATIME if flags & ST_NOATIME else (MS_RELATIME if flags & ST_RELATIME else MS_STRICTATIME)
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | keep,
+               what="read-only")
+
+    # ------------------------------------------------------------ entering
+    def enter(self) -> None:
+        """Make the new root this process's root and let go of the old one."""
+        number = SYS_PIVOT_ROOT.get(platform.machine())
+        if number is None:
+            raise OSError(errno.ENOSYS, f"pivot_root: unknown on {platform.machine()}")
+        os.chdir(self.root)
+        _check(_libc.syscall(ctypes.c_long(number), b".", b"."), "pivot_root")
+        self.entered = True
+        _check(_libc.umount2(b".", MNT_DETACH), "detach the old root")
+        os.chdir("/")
+
+    def abandon(self) -> None:
+        """Undo a root half built (the old root is still there to fall back to)."""
+        if self.mounted and not self.entered:
+            _libc.umount2(os.fsencode(self.root), MNT_DETACH)
+
+
+def _become_sandbox_user(sync: tuple) -> list:
+    """Root's student code never runs as host root: in a user namespace of
+    its own, the runner becomes uid 0 there, which is uid 65534 outside
+    (the supervisor writes that map: only a process outside may).  Then
+    RLIMIT_NPROC counts this session's processes (it never limits host
+    root), and no host file is the student's own.  Where root may not make
+    user namespaces, the runner becomes uid 65534 directly."""
+    to_supervisor, from_supervisor = sync
+    if not _unshare(CLONE_NEWUSER):
+        os.write(to_supervisor, b"m")
+        if os.read(from_supervisor, 1) != b"k":
+            raise OSError(errno.EPERM, "the supervisor could not map the sandbox's user")
+        os.setresgid(0, 0, 0)
+        os.setgroups([])
+        os.setresuid(0, 0, 0)
+    else:
+        os.write(to_supervisor, b"-")
+        os.setgroups([])
+        os.setresgid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID)
+        os.setresuid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID)
+    _prctl(PR_SET_DUMPABLE, 1)  # a change of uid clears it: the process could not read its own /proc/self
+    return ["unprivileged-user"]
+
+
+def _tasks_of(uid: int) -> int:
+    """Processes and threads of ``uid`` now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{name}/task"))
+        except OSError:
+            continue
+    return count
+
+
+def _set_limits(limits: dict, processes: int) -> list:
     import resource
     memory = int(limits["memory_bytes"])
     cpu = int(limits["cpu_seconds"])
@@ -351,6 +824,7 @@ def _set_limits(limits: dict) -> list:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["file_bytes"]),) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     return ["rlimits"]
 
 
@@ -381,6 +855,8 @@ def _drop_privileges() -> list:
     return achieved
 
 
+# ===================================================================== serving
+
 class _CappedText:
     """A text stream that keeps the first OUTPUT_CAP characters."""
 
@@ -409,148 +885,83 @@ class _CappedText:
         return text
 
 
-class Runner:
-    """Executes the notebook's cells and answers call requests.
+class Handles:
+    """The student's objects that are not plain data: they stay here, and
+    the grader holds them by number."""
 
-    Arrays are mirrored by token between the two sides: every array that
-    crosses keeps its token, so an array passed in and modified in place,
-    or an array the grader holds and modifies, stays in step on both sides
-    (see ``autograder.remote``).  Objects that are not plain data stay here
-    as numbered handles."""
-
-    def __init__(self, wire, isolation):
-        import numpy as np
+    def __init__(self, np):
         self.np = np
-        self.wire = wire
-        self.isolation = isolation
-        import types
-        main = types.ModuleType("__main__")
-        sys.modules["__main__"] = main
-        self.namespace = main.__dict__
-        self.handles, self.next_handle = {}, 1
-        self.arrays, self.snapshots, self.tokens, self.next_token = {}, {}, {}, 1
-        runner = self
+        self.objects: dict = {}
+        self.next_number = 1
 
-        class ChildCodec(wire.Codec):
-            def encode_array(self, array):
-                return runner._encode_array(array)
-
-            def decode_array(self, node):
-                return runner._decode_array(node)
-
-            def encode_other(self, value):
-                export = type(value).__dict__.get("_mlpkit_export")
-                if export is not None:
-                    return {"t": "export", "v": export}
-                figure = runner._figure(value)
-                if figure is not None:
-                    return {"t": "figure", "v": self.encode(figure)}
-                return runner._encode_handle(value)
-
-            def decode_export(self, node):
-                return runner._parent_object(node)
-
-            def decode_handle(self, node):
-                if node.get("v") not in runner.handles:
-                    raise wire.WireError("unknown handle")
-                return runner.handles[node["v"]]
-
-            def decode_global(self, node):
-                return runner._target({"name": str(node.get("v"))})
-
-        self.codec = ChildCodec()
-
-    # --------------------------------------------------------------- mirroring
-    def _register(self, token, array):
-        self.arrays[token] = array
-        self.snapshots[token] = array.copy()
-        self.tokens[id(array)] = token
-
-    def _encode_array(self, array):
-        token = self.tokens.get(id(array))
-        if token is not None and self.arrays.get(token) is array:
-            return {"t": "array", "token": token}
-        token = f"c{self.next_token}"
-        self.next_token += 1
-        self._register(token, array)
-        return {"t": "array", "token": token, "npy": self.wire.array_to_text(array)}
-
-    def _decode_array(self, node):
-        token = node.get("token")
-        if type(token) is not str:
-            raise self.wire.WireError("array without a token")
-        if "npy" in node:
-            array = self.wire.array_from_text(node["npy"])
-            if node.get("readonly"):
-                array.flags.writeable = False
-            self._register(token, array)
-            return array
-        if token not in self.arrays:
-            raise self.wire.WireError(f"unknown array token {token}")
-        return self.arrays[token]
-
-    def _encode_handle(self, value):
-        number = self.next_handle
-        self.next_handle += 1
-        self.handles[number] = value
+    def add(self, value) -> dict:
+        number = self.next_number
+        self.next_number += 1
+        self.objects[number] = value
         kind = type(value)
         return {"t": "handle", "v": number, "callable": callable(value),
                 "type": str(getattr(kind, "__qualname__", "object"))[:80],
                 "module": str(getattr(kind, "__module__", ""))[:80],
                 "ndarray_subclass": isinstance(value, self.np.ndarray)}
 
-    def _figure(self, value):
-        """A Matplotlib figure as plain data (see autograder/figures.py), or None."""
-        from matplotlib.figure import Figure
-        if not isinstance(value, Figure):
-            return None
-        try:
-            return _describe_figure(value, self.np)
-        except Exception:  # noqa: BLE001 - a broken figure travels as a handle
-            return None
+    def get(self, number):
+        if type(number) is not int or number not in self.objects:
+            raise LookupError("this object no longer exists in the sandbox")
+        return self.objects[number]
 
-    # ------------------------------------------------------------- callbacks
-    def _parent_object(self, node):
-        """A stand-in for an object of the grader passed to the student's
-        code (a model whose forward method records its inputs, say)."""
-        runner = self
+    def release(self, numbers) -> None:
+        for number in numbers if type(numbers) is list else []:
+            self.objects.pop(number, None)
 
-        class ParentObject:
+
+class GraderObjects:
+    """Stand-ins for the grader's objects passed to the student's code (a
+    model whose forward method records its inputs, say): every use is a
+    callback to the grader, which may itself call back in."""
+
+    def __init__(self, runner):
+        self.runner = runner
+        self.next_callback = 0
+
+    def stand_in(self, node: dict):
+        objects = self
+
+        class GraderObject:
             __slots__ = ()
 
             def __getattr__(self, attr):
                 if attr.startswith("_"):
                     raise AttributeError(attr)
-                return runner.callback({"export": node.get("v"), "attr": attr})
+                return objects.callback({"export": node.get("v"), "attr": attr})
 
             def __call__(self, *args, **kwargs):
-                return runner.callback({"export": node.get("v"),
-                                        "args": [runner.codec.encode(a) for a in args],
-                                        "kwargs": {str(k): runner.codec.encode(v) for k, v in kwargs.items()}})
+                codec = objects.runner.codec
+                return objects.callback({"export": node.get("v"), "args": [codec.encode(a) for a in args],
+                                         "kwargs": {str(k): codec.encode(v) for k, v in kwargs.items()}})
 
             def __repr__(self):
                 return f"<{node.get('type')} object of the grader>"
 
-        ParentObject.__name__ = ParentObject.__qualname__ = str(node.get("type", "object"))[:80]
-        ParentObject._mlpkit_export = node.get("v")
+        GraderObject.__name__ = GraderObject.__qualname__ = str(node.get("type", "object"))[:80]
+        GraderObject._mlpkit_export = node.get("v")
         if not node.get("callable"):
-            del ParentObject.__call__
-        return ParentObject()
+            del GraderObject.__call__
+        return GraderObject()
 
     def callback(self, message: dict):
         """Ask the grader to run a method of one of its objects; serve any
-        request that arrives meanwhile (the grader may call back in)."""
-        wire = self.wire
-        self.next_callback = getattr(self, "next_callback", 0) + 1
+        request that arrives meanwhile."""
+        runner = self.runner
+        self.next_callback += 1
         number = self.next_callback
-        wire.send(self.sock, dict(message, op="callback", cb=number))
+        runner.wire.send(runner.sock, dict(message, op="callback", cb=number))
         while True:
-            request = wire.recv(self.sock)
+            request = runner.wire.recv(runner.sock)
             if request.get("op") == "callback_reply" and request.get("cb") == number:
                 break
-            self.answer(request)
+            runner.answer(request)
         if request.get("ok"):
-            return self.codec.decode(request.get("value", {"t": "none"}))
+            return runner.codec.decode(request.get("value", {"t": "none"}))
         error = request.get("error") or {}
         import builtins
         kind = getattr(builtins, str(error.get("type")), None)
@@ -558,41 +969,91 @@ class Runner:
             kind = RuntimeError
         raise kind(str(error.get("message", "")))
 
-    def _changed_arrays(self) -> list:
-        changes = []
-        for token, array in self.arrays.items():
-            before = self.snapshots[token]
-            if array.shape != before.shape or array.dtype != before.dtype or array.tobytes() != before.tobytes():
-                self.snapshots[token] = array.copy()
-                changes.append({"token": token, "npy": self.wire.array_to_text(array)})
-        return changes
 
-    def _apply(self, request):
-        np = self.np
-        for token in request.get("release", []):
-            array = self.arrays.pop(token, None)
-            self.snapshots.pop(token, None)
-            if array is not None and self.tokens.get(id(array)) == token:
-                del self.tokens[id(array)]
-        for number in request.get("release_handles", []):
-            self.handles.pop(number, None)
-        for change in request.get("sync", []):
-            array = self.arrays.get(change["token"])
-            new = self.wire.array_from_text(change["npy"])
-            if array is not None and array.shape == new.shape:
-                np.copyto(array, new, casting="unsafe")
-                self.snapshots[change["token"]] = array.copy()
-        if "rng" in request:
-            np.random.set_state(self.wire.rng_state_from_node(request["rng"]))
+def _name_like(text: str) -> bool:
+    """Whether CPython interns ``text`` when it is a literal in source code
+    (ASCII letters, digits and underscores only)."""
+    return text.isascii() and text.replace("_", "a").isalnum()
+
+
+def _runner_codec(wire, arrays, handles, grader_objects, names: dict):
+    """The runner's codec: arrays through the mirror, opaque objects as
+    handles, the grader's objects as stand-ins, figures as descriptions,
+    and strings interned as the same literal in the student's code would be
+    (so ``activation is "relu"`` behaves as it does in the notebook)."""
+    import numpy as np
+
+    class RunnerCodec(wire.Codec):
+        def encode_array(self, array):
+            return arrays.encode(array)
+
+        def decode_array(self, node):
+            return arrays.decode(node)
+
+        def decode_str(self, text):
+            return sys.intern(text) if _name_like(text) else text
+
+        def encode_other(self, value):
+            export = type(value).__dict__.get("_mlpkit_export")
+            if export is not None:
+                return {"t": "export", "v": export}
+            figure = _figure(value, np)
+            if figure is not None:
+                return {"t": "figure", "v": self.encode(figure)}
+            return handles.add(value)
+
+        def decode_export(self, node):
+            return grader_objects.stand_in(node)
+
+        def decode_handle(self, node):
+            try:
+                return handles.get(node.get("v"))
+            except LookupError:
+                raise wire.WireError("unknown handle") from None
+
+        def decode_global(self, node):
+            return _student_name(names, str(node.get("v")))
+
+    return RunnerCodec()
+
+
+def _student_name(names: dict, name: str):
+    if name not in names:
+        raise NameError(f"name {name!r} is not defined: its answer cell is missing, was renamed, "
+                        "or failed to run (see the notebook's problems)")
+    return names[name]
+
+
+class Runner:
+    """Executes the notebook's cells and answers the grader's requests:
+    ``load`` (run cells), ``call``, ``getattr``, ``setattr``, ``ping``.
+
+    The state it shares with the grader lives in its parts: the arrays in
+    an ``ArrayMirror`` (``mirror.py``), the student's other objects in
+    ``Handles``, the grader's objects as ``GraderObjects`` stand-ins."""
+
+    def __init__(self, sock, wire, mirror):
+        import types
+
+        import numpy as np
+        self.np = np
+        self.sock = sock
+        self.wire = wire
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        self.namespace = main.__dict__
+        self.arrays = mirror.ArrayMirror("c", wire, weak=False)
+        self.handles = Handles(np)
+        self.grader_objects = GraderObjects(self)
+        self.codec = _runner_codec(wire, self.arrays, self.handles, self.grader_objects, self.namespace)
 
     # ----------------------------------------------------------------- serving
-    def serve(self, sock) -> None:
+    def serve(self, hello: dict) -> None:
         wire = self.wire
-        self.sock = sock
-        wire.send(sock, {"op": "hello", "isolation": self.isolation, "pid": os.getpid()})
+        wire.send(self.sock, hello)
         while True:
             try:
-                request = wire.recv(sock)
+                request = wire.recv(self.sock)
             except (EOFError, OSError, wire.WireError):
                 return
             self.answer(request)
@@ -602,7 +1063,7 @@ class Runner:
         try:
             reply = self.handle(request)
         except BaseException as error:  # noqa: BLE001 - a broken request or a hostile cell
-            reply = {"ok": False, "error": self._describe(error)}
+            reply = {"ok": False, "error": describe_error(error)}
         reply["id"] = request.get("id")
         try:
             wire.send(self.sock, reply)
@@ -620,12 +1081,14 @@ class Runner:
             return {"ok": True}
         raise ValueError(f"unknown request {op!r}")
 
+    # ------------------------------------------------------------------ cells
     def load(self, cells: list) -> dict:
         import linecache
+        import warnings
+
         import matplotlib.pyplot as plt
         results = []
         out, err = _CappedText(), _CappedText()
-        import warnings
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
         try:
@@ -641,7 +1104,7 @@ class Runner:
                         exec(code, self.namespace)
                     results.append({"id": cell["id"], "ok": True})
                 except BaseException as error:  # noqa: BLE001 - SystemExit included
-                    results.append({"id": cell["id"], "ok": False, "error": self._describe(error)})
+                    results.append({"id": cell["id"], "ok": False, "error": describe_error(error)})
         finally:
             sys.stdout, sys.stderr = saved
             try:
@@ -651,11 +1114,12 @@ class Runner:
         return {"ok": True, "cells": results, "stdout": out.getvalue(), "stderr": err.getvalue(),
                 "defined": sorted(name for name in self.namespace if not name.startswith("_"))}
 
+    # ------------------------------------------------------------------ calls
     def call(self, request: dict) -> dict:
         import inspect
         import warnings
         np, wire, codec = self.np, self.wire, self.codec
-        self._apply(request)
+        self.receive_state(request)
         out, err = _CappedText(), _CappedText()
         rng_before = np.random.get_state()
         reply = {"ok": True}
@@ -667,7 +1131,7 @@ class Runner:
                 with np.errstate(**_errstate(request.get("errstate"))):
                     sys.stdout, sys.stderr = out, err
                     try:
-                        target = self._target(request["target"])
+                        target = self.target(request["target"])
                         if request["op"] == "getattr":
                             value = getattr(target, request["attr"])
                             if inspect.ismethod(value) and value.__self__ is target:
@@ -692,46 +1156,78 @@ class Runner:
         except wire.WireError:
             raise
         except BaseException as error:  # noqa: BLE001 - student code may raise anything
-            reply = {"ok": False, "error": self._describe(error)}
+            reply = {"ok": False, "error": describe_error(error)}
         reply["warnings"] = [{"category": w.category.__name__, "module": w.category.__module__,
                               "message": str(w.message)[:500]} for w in list(caught)[:20]]
         reply["stdout"], reply["stderr"] = out.getvalue(), err.getvalue()
-        reply["sync"] = self._changed_arrays()
+        reply["sync"] = self.arrays.changes()
         rng_after = np.random.get_state()
         if not wire.rng_states_equal(rng_before, rng_after):
             reply["rng"] = wire.rng_state_to_node(rng_after)
         return reply
 
-    def _target(self, target: dict):
-        if "name" in target:
-            name = target["name"]
-            if name not in self.namespace:
-                raise NameError(f"name {name!r} is not defined: its answer cell is missing, was renamed, "
-                                "or failed to run (see the notebook's problems)")
-            return self.namespace[name]
-        if target.get("handle") not in self.handles:
-            raise LookupError("this object no longer exists in the sandbox")
-        if "method" in target:
-            return getattr(self.handles[target["handle"]], str(target["method"]))
-        return self.handles[target["handle"]]
+    def receive_state(self, request: dict) -> None:
+        """What the grader changed since the last request: released arrays
+        and handles, arrays modified in place, NumPy's random state."""
+        self.arrays.release(request.get("release", []))
+        self.handles.release(request.get("release_handles", []))
+        self.arrays.apply(request.get("sync", []))
+        if "rng" in request:
+            self.np.random.set_state(self.wire.rng_state_from_node(request["rng"]))
 
-    def _describe(self, error: BaseException) -> dict:
-        kind = type(error)
-        try:
-            message = str(error)[:2000]
-        except BaseException:  # noqa: BLE001 - a hostile __str__
-            message = "<the exception's message could not be printed>"
-        lines = []
-        try:
-            for frame in traceback.extract_tb(error.__traceback__):
-                if frame.filename.startswith("<cell "):
-                    lines.append(f"{frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()}"[:300])
-        except BaseException:  # noqa: BLE001
-            pass
-        builtin = next((c.__name__ for c in type.mro(kind) if c.__module__ == "builtins"), "BaseException")
-        return {"type": str(getattr(kind, "__name__", "Exception"))[:80],
-                "module": str(getattr(kind, "__module__", ""))[:80], "builtin": builtin,
-                "message": message, "where": lines[-5:]}
+    def target(self, target: dict):
+        if "name" in target:
+            return _student_name(self.namespace, target["name"])
+        value = self.handles.get(target.get("handle"))
+        if "method" in target:
+            return getattr(value, str(target["method"]))
+        return value
+
+
+def describe_error(error: BaseException) -> dict:
+    """An exception of the student's code as plain data: its type, the
+    built-in type it derives from, its message, and where it happened in
+    the student's own code ("in your backward, line 31: ...", the line
+    number counted in the student's cell)."""
+    kind = type(error)
+    try:
+        message = str(error)[:2000]
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        message = "<the exception's message could not be printed>"
+    where = []
+    try:
+        import linecache
+        for frame, line in traceback.walk_tb(error.__traceback__):
+            code = frame.f_code
+            if code.co_filename.startswith("<cell "):
+                text = linecache.getline(code.co_filename, line).strip()
+                where.append(_location(code.co_filename, getattr(code, "co_qualname", code.co_name), line, text))
+        if isinstance(error, SyntaxError) and str(error.filename or "").startswith("<cell "):
+            message = str(error.msg)[:2000]
+            where.append(_location(error.filename, "<module>", error.lineno or 0, (error.text or "").strip()))
+    except BaseException:  # noqa: BLE001
+        pass
+    builtin = next((c.__name__ for c in type.mro(kind) if c.__module__ == "builtins"), "BaseException")
+    return {"type": str(getattr(kind, "__name__", "Exception"))[:80],
+            "module": str(getattr(kind, "__module__", ""))[:80], "builtin": builtin,
+            "message": message, "where": where[-5:]}
+
+
+def _location(filename: str, function: str, line: int, text: str) -> str:
+    cell = filename[len("<cell "):-1]
+    place = f"in cell {cell!r}" if function == "<module>" else f"in your {function}"
+    return f"{place}, line {line}: {text}"[:300] if text else f"{place}, line {line}"
+
+
+def _figure(value, np):
+    """A Matplotlib figure as plain data (see figures.py), or None."""
+    from matplotlib.figure import Figure
+    if not isinstance(value, Figure):
+        return None
+    try:
+        return _describe_figure(value, np)
+    except Exception:  # noqa: BLE001 - a broken figure travels as a handle
+        return None
 
 
 def _describe_figure(fig, np) -> dict:

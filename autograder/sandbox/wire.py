@@ -180,7 +180,7 @@ class Codec:
         if tag == "float" and type(v) in (float, int):
             return float(v)
         if tag == "str" and type(v) is str:
-            return v
+            return self.decode_str(v)
         if tag == "np":
             return _scalar_from_node(node)
         if tag in ("list", "tuple") and type(v) is list:
@@ -210,6 +210,9 @@ class Codec:
         raise WireError(f"unknown or malformed value tag {tag!r}")
 
     # hooks -------------------------------------------------------------
+    def decode_str(self, text: str) -> str:
+        return text
+
     def encode_array(self, array: np.ndarray) -> dict:
         return {"t": "array", "npy": array_to_text(array)}
 

@@ -174,6 +174,7 @@ class StageGrader:
         self.public, self.hidden = public_checks(stage, instructor), hidden_checks(stage)
         self.checks = self.public + self.hidden
         self.results = [StageResult(stage) for _ in self.seeds]
+        self.noted: list[set[str]] = [set() for _ in self.seeds]   # per seed, the functions a note was kept for
         self.outputs: list[str] = []
         self.remote = Remote(limits.call_seconds, transcript)
         self.context = CheckContext({}, SimpleNamespace(), self.seeds[0])
@@ -201,6 +202,14 @@ class StageGrader:
         for result in self.results:
             if text not in result.problems:
                 result.problems.append(text)
+
+    def _note(self, number: int, check, notes: list[str]) -> None:
+        """Keep the first note a check left, once per function of the stage
+        (the same remark on every input or seed is one line)."""
+        function = check.function or check.name
+        if notes and function not in self.noted[number]:
+            self.noted[number].add(function)
+            self.results[number].problems.append(f"note on {function} (no points lost): {notes[0]}")
 
     def _zero(self, status: StageStatus, reason: str) -> None:
         self._problem(reason)
@@ -256,9 +265,9 @@ class StageGrader:
                     outcome, notes = self._check(check)
                 else:
                     notes = []
-                for result in (self.results if index is None else [self.results[index]]):
-                    result.checks.append(outcome)
-                    result.problems += [text for text in notes if text not in result.problems]
+                for number in (range(len(self.results)) if index is None else [index]):
+                    self.results[number].checks.append(outcome)
+                    self._note(number, check, notes)
         finally:
             self._end()
 
@@ -329,7 +338,7 @@ class StageGrader:
         printed = _Capped(PRINTED_CAP)
         started = time.monotonic()
         passed, message, found, interruption = False, "", None, Interruption.NONE
-        named = False   # whether the check's own message already names a likely mistake
+        named = ""      # the likely mistake the check's own message already names, if any
         notes: list[str] = []
         try:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), \
@@ -342,7 +351,7 @@ class StageGrader:
             message = str(error).strip() or "an assertion of the test failed"
             found = getattr(error, "mistake", None)
             # A notebook's test helpers set ``likely_mistake`` when they name one themselves.
-            named = found is not None or bool(getattr(error, "likely_mistake", ""))
+            named = found.name if found is not None else str(getattr(error, "likely_mistake", "") or "")
         except SessionLost as lost:
             message, interruption = self._lost_message(lost), INTERRUPTIONS[lost.why]
         except CheckTimeLimit as limit:
@@ -358,8 +367,9 @@ class StageGrader:
             found = mistakes.identify_calls(remote.calls, check.function)
             if found and not named:
                 message += "\n" + found.explain()
-        return (self._outcome(check, passed, message, found.name if found else "", interruption,
-                              time.monotonic() - started), notes)
+        # The catalogue's name for the mistake, else the explanation the test itself gave.
+        mistake = found.name if found else named
+        return (self._outcome(check, passed, message, mistake, interruption, time.monotonic() - started), notes)
 
     def _lost_message(self, lost: SessionLost) -> str:
         label = self.remote.inflight or "your code"

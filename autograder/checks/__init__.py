@@ -14,8 +14,8 @@ from types import ModuleType
 from ..notebooks import TEST, Notebook
 from .base import Check, CheckContext, CheckFailed, HiddenCheck, PublicCheck, collecting_notes, hidden, note
 
-__all__ = ["Check", "CheckContext", "CheckFailed", "HiddenCheck", "PublicCheck", "collecting_notes", "hidden",
-           "hidden_checks", "note", "public_checks", "stage_module"]
+__all__ = ["Check", "CheckContext", "CheckFailed", "HiddenCheck", "PublicCheck", "check_function", "collecting_notes",
+           "hidden", "hidden_checks", "note", "public_checks", "stage_module"]
 
 
 def stage_module(stage: str) -> ModuleType | None:
@@ -40,6 +40,18 @@ def public_checks(stage: str, instructor: Notebook) -> list[PublicCheck]:
         checks.append(PublicCheck(stage, f"{stage} {cell.grade_id}", cell.points, description,
                                   cell.grade_id, cell.source, subjects.get(cell.grade_id, "")))
     return checks
+
+
+def check_function(stage: str, name: str) -> str:
+    """The student's function a check grades, from the check's full name
+    (``"<stage> <grade_id or title>"``); "" for a check this kit does not know."""
+    module = stage_module(stage)
+    if module is None:
+        return ""
+    short = name[len(stage) + 1:] if name.startswith(stage + " ") else name
+    if short in getattr(module, "PUBLIC", {}):
+        return module.PUBLIC[short]
+    return next((check.function for check in module.CHECKS if check.name == name), "")
 
 
 def hidden_checks(stage: str) -> list[HiddenCheck]:

@@ -91,8 +91,8 @@ def as_float(label: str, got):
     if type(got) in (float, np.float64, np.float32):
         return got
     if type(got) is np.ndarray and got.shape == () and got.dtype.kind == "f":
-        note(f"{label} returned a 0-d NumPy array; the docstring asks for a float: float(...) turns one "
-             "into the other (no points lost).")
+        note(f"{label} returned a 0-d NumPy array where the docstring asks for a float; float(...) turns one "
+             "into the other.")
         return got[()]
     raise CheckFailed(f"{label} returned a {type_name(got)} ({show(got)}); expected one float. "
                       "Wrap a NumPy result in float(...).")
@@ -135,7 +135,7 @@ def expect_keys(label: str, got, keys, *, extra_ok: bool = True) -> None:
                           + (f" (missing {missing})" if missing else "")
                           + (f" (unexpected {extra})" if extra and not extra_ok else "") + ".")
     if extra:
-        note(f"{label} also holds {extra}; only {sorted(keys)} are graded (no points lost).")
+        note(f"{label} also holds {extra}; only {sorted(keys)} are graded.")
 
 
 def _close(got, expected, atol, rtol) -> bool:
@@ -147,7 +147,7 @@ def expect_tuple(label: str, got, n: int, of: str = "arrays") -> tuple:
     """``got`` must be a tuple of ``n`` items (a list of ``n`` items passes,
     with a note); returns it as a tuple."""
     if type(got) is list and len(got) == n:
-        note(f"{label} returned a list; the docstring asks for a tuple (no points lost).")
+        note(f"{label} returned a list where the docstring asks for a tuple.")
         return tuple(got)
     if type(got) is not tuple or len(got) != n:
         raise CheckFailed(f"{label} should return a tuple of {n} {of}; got {show(got)}.")

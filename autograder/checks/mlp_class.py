@@ -193,8 +193,8 @@ def train_random(student, rng):
                      hint="each epoch: loss of forward(X), then backward, then update_parameters, once each, "
                           "on the whole data set.")
     except CheckFailed as error:
-        _fail_with_mistake(error, "MLP.train", (sizes, activations, rate, seed, X, Y, EPOCHS), values,
-                           np.array(expected))
+        _fail_with_mistake(error, "MLP.train", (sizes, activations, rate, seed, X, Y, EPOCHS),
+                           [float(value) for value in values], list(expected))
     _params(f"self.params after {label}", model.params, reference.params)
 
 

@@ -13,7 +13,7 @@ from .base import CheckFailed, hidden
 from .expect import (expect_array, expect_clipped_loss, expect_number, expect_tuple, expect_unchanged,
                      without_float_warning)
 from ..plaindata import copy_tree
-from .inputs import network, optimiser_steps
+from .inputs import CLIP_MARGIN, network, optimiser_steps
 
 STAGE = "06_extensions"
 CHECKS = []
@@ -71,8 +71,11 @@ def one_hot_random(student, rng):
 def cce_random(student, rng):
     C, m = int(rng.integers(2, 6)), int(rng.integers(1, 10))
     Y = ref.one_hot(rng.integers(0, C, m), C)
-    # Softmax outputs of moderate scores stay far above any clipping epsilon.
-    for Y_hat in (ref.softmax(rng.normal(0, 2, (C, m))), np.roll(Y, 1, axis=0)):
+    # Scores spread so that every true class keeps a probability far above any clipping epsilon.
+    scores = rng.normal(0, 2, (C, m))
+    while np.min(np.sum(Y * ref.softmax(scores), axis=0)) < CLIP_MARGIN:
+        scores = scores / 2
+    for Y_hat in (ref.softmax(scores), np.roll(Y, 1, axis=0)):
         before = copy_tree((Y_hat, Y))
         zeros = bool(np.any(Y_hat == 0))
         label = f"categorical_cross_entropy for C = {C}, m = {m}" + (" with predicted probabilities of 0" if zeros else "")

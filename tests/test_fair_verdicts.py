@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import hidden_checks, public_checks, stage_module
+from autograder.checks import check_function, hidden_checks, public_checks, stage_module
 from autograder.course import STAGES, find_course
 from autograder.engine import Grader, default_seed
 from autograder.notebooks import read_notebook
@@ -140,6 +140,22 @@ def layer_forward(a_prev, W, b, activation):
     if result.score != result.max_score:
         pytest.xfail("the sandbox does not intern the strings it receives yet (the sandbox's part of issue 10): "
                      + "; ".join(c.name for c in result.checks if not c.passed))
+
+
+def test_an_error_names_the_students_function_and_line(grader, tmp_path):
+    """"in your backward, line 12", not "code cell 10".  (Made so by the
+    sandbox, which reports where the student's code raised.)"""
+    broken = dict(BY_NAME["loops"].answers["03_backprop"])
+    broken["backward"] = broken["backward"].replace('grads["db" + str(l)] += delta', 'grads["db" + str(l)] += delta[9]')
+    fair_corpus.write_submission(fair_corpus.Implementation("broken", "an index error", {"03_backprop": broken}),
+                                 tmp_path)
+    result = grader.grade(tmp_path, stages=["03_backprop"], seed=SUITE_SEEDS[0]).stages[0]
+    failed = [c for c in result.checks if not c.passed]
+    assert failed and all(check_function("03_backprop", c.name) == "backward" for c in failed)
+    line = broken["backward"].strip("\n").splitlines().index('            grads["db" + str(l)] += delta[9]') + 1
+    if not all(f"in your backward, line {line}" in c.message for c in failed):
+        pytest.xfail("error locations do not name the student's function and line yet (the sandbox's part of "
+                     f"issue 10): {failed[0].message.splitlines()[0]}")
 
 
 # ------------------------------------------------------------------ one score per submission

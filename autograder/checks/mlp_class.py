@@ -161,7 +161,7 @@ def own_training(student, sizes, activations, rate, seed, X, Y, epochs):
     return losses, model.params
 
 
-@hidden(STAGE, CHECKS, "MLP.train matches the reference", 2,
+@hidden(STAGE, CHECKS, "MLP.train on random data and architectures", 2,
         f"{EPOCHS} epochs of training on random data and architectures: the list of losses (each measured "
         "before its epoch's update) and the final parameters, as the reference's or as your own methods give "
         "them", "MLP.train")

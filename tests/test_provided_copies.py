@@ -257,8 +257,7 @@ def test_every_helper_hides_its_frames_and_keeps_the_likely_mistake():
     block = helpers("01_activations")
     for name in re.findall(r"^def (\w+)\(", block, re.M):
         body = block.split(f"def {name}(", 1)[1].split("\ndef ", 1)[0]
-        if name != "show":
-            assert "__tracebackhide__ = True" in body, name
+        assert "__tracebackhide__ = True" in body, name
     with pytest.raises(AssertionError) as raised:
         namespace["expect_close"]("relu(z)", np.array([0.0, -1.0]), [0.0, 1.0],
                                   mistakes=[([0.0, -1.0], "relu as min(0, z): it is max(0, z).")])

@@ -13,23 +13,29 @@ Per stage, a pipeline of small steps:
    -- in this process, calling the student's code through stand-ins; a
    session that times out or crashes is replaced for the next check;
 5. end the session (killing everything it started) and keep its output.
+
+The seed of the hidden checks' inputs is, unless given, ``default_seed`` of
+the student's name (the submission folder's): the same submission always
+gets the same inputs, and so the same score, whichever command grades it
+(``mlpkit grade``, ``grade-batch``) and however often.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
-import secrets
 import sys
 import time
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Sequence
 
 import numpy as np
 
-from .checks import CheckContext, hidden_checks, mistakes, public_checks
+from .checks import CheckContext, collecting_notes, hidden_checks, mistakes, public_checks
 from .plaindata import first
-from .course import find_course, hidden_paths, instructor_notebooks, select_stages
+from .course import STAGES, find_course, hidden_paths, instructor_notebooks, select_stages
 from .errors import CourseError, GradingError
 from .notebooks import PROVIDED, Notebook, NotebookProblem, find_submission, plan_cells, read_notebook, student_names
 from .outcomes import CheckResult, GradeReport, Interruption, StageResult, StageStatus
@@ -44,14 +50,35 @@ INTERRUPTIONS = {LossReason.TIMED_OUT: Interruption.CALL_TIME_LIMIT, LossReason.
                  LossReason.UNREADABLE: Interruption.UNREADABLE_REPLY, LossReason.CLOSED: Interruption.PROCESS_ENDED}
 
 
+def student_of(path) -> str:
+    """The student a submission belongs to: the name of its folder (for a
+    notebook, of the folder holding it), skipping folders named after a
+    stage, so ``submitted/alice``, ``submitted/alice/01_activations`` and
+    ``alice/01_activations.ipynb`` all belong to ``alice``."""
+    path = Path(path).resolve()
+    folder = path if path.is_dir() else path.parent
+    while folder.name in STAGES and folder.parent != folder:
+        folder = folder.parent
+    return folder.name
+
+
+def default_seed(student: str) -> int:
+    """The hidden checks' seed of a student when none is given: fixed by
+    the name alone (each check also mixes in its own name, which holds its
+    stage), so regrading, grading one stage or the whole assignment, and
+    ``grade`` or ``grade-batch`` all draw the same inputs."""
+    digest = hashlib.sha256(f"mlpkit hidden checks/{student}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (2 ** 31)
+
+
 def grade_submission(path, stages=None, seed: int | None = None, limits: Limits | None = None,
                      source=None) -> GradeReport:
     """Grade the notebooks found under ``path``.
 
     stages: stage names (default: all six); seed: the hidden checks' seed
-    (default: a random one, recorded in the report); limits: the sandbox's
-    limits; source: the folder of instructor notebooks (default: those of
-    the course holding the current folder)."""
+    (default: ``default_seed`` of the student, recorded in the report);
+    limits: the sandbox's limits; source: the folder of instructor
+    notebooks (default: those of the course holding the current folder)."""
     if not Path(path).exists():
         raise GradingError(f"{path} does not exist")
     with Grader(limits, source, stages) as grader:
@@ -88,25 +115,40 @@ class Grader:
         return self.sandbox.alive
 
     def grade(self, path, stages=None, seed: int | None = None, transcripts: dict | None = None) -> GradeReport:
-        """Grade one submission.  ``transcripts``, if given, receives per
-        stage every request sent to the student's code and its reply (the
-        mutation harness replays them)."""
+        """Grade one submission (seed: see ``default_seed``).  ``transcripts``,
+        if given, receives per stage every request sent to the student's
+        code and its reply (the mutation harness replays them)."""
+        path = Path(path)
+        if not path.exists():
+            raise GradingError(f"{path} does not exist")
+        seed = default_seed(student_of(path)) if seed is None else int(seed)
+        return self.grade_seeds(path, [seed], stages, transcripts)[0]
+
+    def grade_seeds(self, path, seeds: Sequence[int], stages=None,
+                    transcripts: dict | None = None) -> list[GradeReport]:
+        """One report per seed, as ``grade`` with each seed would give, for
+        the cost of loading each stage once: the public checks, which no
+        seed changes, run once, the hidden checks once per seed (in one
+        session, in the order of the seeds).  The submission's time limit
+        applies to each seed's share."""
         path = Path(path)
         if not path.exists():
             raise GradingError(f"{path} does not exist")
         stages = select_stages(stages)
-        seed = secrets.randbelow(2 ** 31) if seed is None else int(seed)
-        report = GradeReport(str(path), seed, limits=self.limits.to_dict())
+        seeds = [int(seed) for seed in seeds]
+        reports = [GradeReport(str(path), seed, limits=self.limits.to_dict()) for seed in seeds]
         started = time.monotonic()
-        deadline = started + self.limits.submission_seconds
+        deadline = started + self.limits.submission_seconds * len(seeds)
         hide = [str((path if path.is_dir() else path.parent).resolve())]
         for stage in stages:
             transcript = transcripts.setdefault(stage, []) if transcripts is not None else None
-            grader = StageGrader(self.sandbox, stage, self.instructor(stage), path, seed, self.limits,
+            grader = StageGrader(self.sandbox, stage, self.instructor(stage), path, seeds, self.limits,
                                  deadline, hide, transcript)
-            report.stages.append(grader.run())
-        report.seconds = time.monotonic() - started
-        return report
+            for report, result in zip(reports, grader.run_seeds()):
+                report.stages.append(result)
+        for report in reports:
+            report.seconds = (time.monotonic() - started) / len(seeds)
+        return reports
 
     def close(self) -> None:
         self.sandbox.close()
@@ -119,74 +161,113 @@ class Grader:
 
 
 class StageGrader:
-    """Grades one stage of one submission."""
+    """Grades one stage of one submission, under one seed or several (the
+    public checks once, the hidden checks once per seed)."""
 
-    def __init__(self, sandbox: Sandbox, stage: str, instructor: Notebook, submission: Path, seed: int,
-                 limits: Limits, deadline: float, hide=(), transcript: list | None = None):
+    def __init__(self, sandbox: Sandbox, stage: str, instructor: Notebook, submission: Path,
+                 seed: int | Sequence[int], limits: Limits, deadline: float, hide=(),
+                 transcript: list | None = None):
         self.sandbox, self.stage, self.instructor = sandbox, stage, instructor
-        self.submission, self.seed, self.limits, self.deadline = submission, seed, limits, deadline
+        self.seeds = [int(seed)] if isinstance(seed, (int, np.integer)) else [int(s) for s in seed]
+        self.submission, self.limits, self.deadline = submission, limits, deadline
         self.hide = list(hide)
-        self.checks = public_checks(stage, instructor) + hidden_checks(stage)
-        self.result = StageResult(stage)
+        self.public, self.hidden = public_checks(stage, instructor), hidden_checks(stage)
+        self.checks = self.public + self.hidden
+        self.results = [StageResult(stage) for _ in self.seeds]
+        self.noted: list[set[str]] = [set() for _ in self.seeds]   # per seed, the functions a note was kept for
         self.outputs: list[str] = []
         self.remote = Remote(limits.call_seconds, transcript)
-        self.context = CheckContext({}, SimpleNamespace(), seed)
+        self.context = CheckContext({}, SimpleNamespace(), self.seeds[0])
+
+    @property
+    def result(self) -> StageResult:
+        """The result under the first seed."""
+        return self.results[0]
 
     def run(self) -> StageResult:
+        return self.run_seeds()[0]
+
+    def run_seeds(self) -> list[StageResult]:
         started = time.monotonic()
         try:
             with _process_state_kept():
                 self._run()
         finally:
-            self.result.seconds = time.monotonic() - started
-        return self.result
+            for result in self.results:
+                result.seconds = (time.monotonic() - started) / len(self.results)
+        return self.results
+
+    def _problem(self, text: str) -> None:
+        """A note of the stage, under every seed."""
+        for result in self.results:
+            if text not in result.problems:
+                result.problems.append(text)
+
+    def _note(self, number: int, check, notes: list[str]) -> None:
+        """Keep the first note a check left, once per function of the stage
+        (the same remark on every input or seed is one line)."""
+        function = check.function or check.name
+        if notes and function not in self.noted[number]:
+            self.noted[number].add(function)
+            self.results[number].problems.append(f"note on {function} (no points lost): {notes[0]}")
 
     def _zero(self, status: StageStatus, reason: str) -> None:
-        self.result.status = status
-        self.result.problems.append(reason)
-        for check in self.checks:
-            self.result.checks.append(self._outcome(check, False, reason, interruption=Interruption.NO_NOTEBOOK))
+        self._problem(reason)
+        for result in self.results:
+            result.status = status
+            for check in self.checks:
+                result.checks.append(self._outcome(check, False, reason, interruption=Interruption.NO_NOTEBOOK))
 
     def _run(self) -> None:
         notebook = find_submission(self.submission, self.stage)
         if notebook is None:
             return self._zero(StageStatus.MISSING, f"no {self.stage}.ipynb found in the submission")
-        self.result.notebook = str(notebook)
+        for result in self.results:
+            result.notebook = str(notebook)
         try:
             student = read_notebook(notebook)
         except NotebookProblem as problem:
             return self._zero(StageStatus.INVALID, str(problem))
         cells, problems = plan_cells(self.instructor, student)
-        self.result.problems += problems
+        for problem in problems:
+            self._problem(problem)
         names = student_names(self.instructor)
         stand_ins = {name: self.remote.klass(name) if kind == "class" else self.remote.function(name)
                      for name, kind in names.items()}
-        self.context = CheckContext(self._instructor_namespace(stand_ins), SimpleNamespace(**stand_ins), self.seed)
+        self.context = CheckContext(self._instructor_namespace(stand_ins), SimpleNamespace(**stand_ins),
+                                    self.seeds[0])
         load_failure = self._start(cells, first=True)
         restarts = 0
+        runs = [(check, None) for check in self.public] + \
+               [(check, index) for index in range(len(self.seeds)) for check in self.hidden]
         try:
-            for check in self.checks:
+            for check, index in runs:
+                outcome = None
                 if load_failure:
-                    self.result.checks.append(self._outcome(check, False, load_failure,
-                                                            interruption=Interruption.NOT_LOADED))
+                    outcome = self._outcome(check, False, load_failure, interruption=Interruption.NOT_LOADED)
                 elif time.monotonic() >= self.deadline:
-                    self.result.checks.append(self._outcome(
+                    outcome = self._outcome(
                         check, False, f"not run: the submission's time limit "
                                       f"({self.limits.submission_seconds:g} s) was reached",
-                        interruption=Interruption.SUBMISSION_TIME_LIMIT))
+                        interruption=Interruption.SUBMISSION_TIME_LIMIT)
                 elif not self.remote.session.usable and restarts >= MAX_RESTARTS:
-                    self.result.checks.append(self._outcome(
+                    outcome = self._outcome(
                         check, False, f"not run: the notebook's process timed out or crashed "
-                                      f"{restarts + 1} times", interruption=Interruption.TOO_MANY_RESTARTS))
+                                      f"{restarts + 1} times", interruption=Interruption.TOO_MANY_RESTARTS)
+                elif not self.remote.session.usable:
+                    restarts += 1
+                    load_failure = self._start(cells)
+                    if load_failure:
+                        outcome = self._outcome(check, False, load_failure, interruption=Interruption.NOT_LOADED)
+                if outcome is None:
+                    seed = self.seeds[0 if index is None else index]
+                    self.context.seed = seed
+                    outcome, notes = self._check(check)
                 else:
-                    if not self.remote.session.usable:
-                        restarts += 1
-                        load_failure = self._start(cells)
-                        if load_failure:
-                            self.result.checks.append(self._outcome(check, False, load_failure,
-                                                                    interruption=Interruption.NOT_LOADED))
-                            continue
-                    self.result.checks.append(self._check(check))
+                    notes = []
+                for number in (range(len(self.results)) if index is None else [index]):
+                    self.results[number].checks.append(outcome)
+                    self._note(number, check, notes)
         finally:
             self._end()
 
@@ -207,14 +288,15 @@ class StageGrader:
         """Start a session and load the cells; returns "" or why it failed."""
         session = self.sandbox.session(self.stage, hide=self.hide)
         self.remote.attach(session)
-        self.result.isolation = list(session.isolation)
+        for result in self.results:
+            result.isolation = list(session.isolation)
         timeout = max(0.0, min(self.limits.load_seconds, self.deadline - time.monotonic()))
         try:
             reply = self.remote.load(cells, timeout)
         except SessionLost as lost:
             where = f" (in cell {session.last_cell!r})" if session.last_cell else ""
             reason = f"the notebook could not be loaded: {lost.reason}{where}"
-            self.result.problems.append(reason)
+            self._problem(reason)
             self._keep_output(session)
             return reason
         if first:
@@ -222,7 +304,7 @@ class StageGrader:
                 if type(cell) is dict and not cell.get("ok"):
                     error = cell.get("error") or {}
                     where = "; ".join(str(w) for w in error.get("where", [])[-1:])
-                    self.result.problems.append(
+                    self._problem(
                         f"cell {cell.get('id')!r} raised {error.get('type')}: {str(error.get('message'))[:300]}"
                         + (f" ({where})" if where else ""))
             printed = str(reply.get("stdout", "")) + str(reply.get("stderr", ""))
@@ -235,17 +317,19 @@ class StageGrader:
         if end.output:
             self.outputs.append(end.output)
         if end.killed:
-            self.result.problems.append(f"{end.killed} background process(es) left by the notebook were killed")
+            self._problem(f"{end.killed} background process(es) left by the notebook were killed")
 
     def _end(self) -> None:
         if self.remote.session is not None:
             self._keep_output(self.remote.session)
         text = "".join(self.outputs)
         cap = self.limits.output_bytes
-        self.result.output = text if len(text) <= cap else text[:cap] + f"\n[... {len(text) - cap} more characters]"
+        for result in self.results:
+            result.output = text if len(text) <= cap else text[:cap] + f"\n[... {len(text) - cap} more characters]"
 
     # -------------------------------------------------------------- checks
-    def _check(self, check) -> CheckResult:
+    def _check(self, check) -> tuple[CheckResult, list[str]]:
+        """Run one check: its result, and the notes it left (no points lost)."""
         remote = self.remote
         check_deadline = time.monotonic() + self.limits.check_seconds
         remote.begin_check(min(check_deadline, self.deadline),
@@ -254,10 +338,12 @@ class StageGrader:
         printed = _Capped(PRINTED_CAP)
         started = time.monotonic()
         passed, message, found, interruption = False, "", None, Interruption.NONE
-        named = False   # whether the check's own message already names a likely mistake
+        named = ""      # the likely mistake the check's own message already names, if any
+        notes: list[str] = []
         try:
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), \
-                    warnings.catch_warnings(record=True), np.errstate(all="warn", under="ignore"):
+                    warnings.catch_warnings(record=True), np.errstate(all="warn", under="ignore"), \
+                    collecting_notes() as notes:
                 warnings.simplefilter("always")  # recorded and dropped unless a check asks for them
                 check.execute(self.context)
             passed = True
@@ -265,7 +351,7 @@ class StageGrader:
             message = str(error).strip() or "an assertion of the test failed"
             found = getattr(error, "mistake", None)
             # A notebook's test helpers set ``likely_mistake`` when they name one themselves.
-            named = found is not None or bool(getattr(error, "likely_mistake", ""))
+            named = found.name if found is not None else str(getattr(error, "likely_mistake", "") or "")
         except SessionLost as lost:
             message, interruption = self._lost_message(lost), INTERRUPTIONS[lost.why]
         except CheckTimeLimit as limit:
@@ -275,12 +361,15 @@ class StageGrader:
             message = _exception_message(error, remote.calls)
         finally:
             remote.end_check()
-        if not passed and not named:
-            found = mistakes.identify_calls(remote.calls)
-            if found:
+        if not passed and found is None and interruption is Interruption.NONE:
+            # Only the calls of the function this check grades: a check of
+            # sigmoid_derivative that also called sigmoid names no mistake of sigmoid.
+            found = mistakes.identify_calls(remote.calls, check.function)
+            if found and not named:
                 message += "\n" + found.explain()
-        return self._outcome(check, passed, message, found.name if found else "", interruption,
-                             time.monotonic() - started)
+        # The catalogue's name for the mistake, else the explanation the test itself gave.
+        mistake = found.name if found else named
+        return (self._outcome(check, passed, message, mistake, interruption, time.monotonic() - started), notes)
 
     def _lost_message(self, lost: SessionLost) -> str:
         label = self.remote.inflight or "your code"

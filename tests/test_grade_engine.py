@@ -1,7 +1,8 @@
 """``grade_submission`` end to end: the solutions earn full marks, the
-release stubs earn 0, typical mistakes lose points in their stage (and are
-named), every layout is found, broken notebooks score 0 for their stage
-only, and the public checks are exactly the notebooks' test cells."""
+release stubs earn 0, typical mistakes lose points in the checks of the
+function that has them (and are named), every layout is found, broken
+notebooks score 0 for their stage only, the public checks are exactly the
+notebooks' test cells, and the default seed is the student's."""
 import json
 import xml.etree.ElementTree as ET
 
@@ -11,7 +12,8 @@ from autograder.reports.junit import junit
 from autograder.reports.results_json import results_json
 from autograder.reports.table import table
 from autograder.outcomes import PUBLIC
-from autograder.engine import Grader, grade_submission
+from autograder.checks import check_function
+from autograder.engine import Grader, default_seed, grade_submission, student_of
 from autograder.errors import GradingError, UserError
 from autograder.course import STAGES, find_course, instructor_path
 from autograder.notebooks import read_notebook
@@ -110,16 +112,33 @@ def test_a_seed_makes_grading_reproducible(grader, tmp_path):
     assert hidden and hidden != [c.message for c in other.checks() if c.visibility == "hidden" and not c.passed]
 
 
-@pytest.mark.parametrize("stage, cell, old, new, name", MISTAKES,
+@pytest.mark.parametrize("stage, cell, old, new, name, function", MISTAKES,
                          ids=[f"{m[0][:2]}-{m[1]}-{i}" for i, m in enumerate(MISTAKES)])
-def test_typical_mistakes_lose_points_in_their_stage(grader, tmp_path, stage, cell, old, new, name):
+def test_typical_mistakes_cost_points_in_their_functions_checks_only(grader, tmp_path, stage, cell, old, new, name,
+                                                                     function):
+    """Each classic mistake loses points, is named where it was named
+    before, and costs points only in the checks of the function that has
+    it (on two seeds)."""
     builders.write(builders.edit_answer(builders.solution(stage), cell, old, new), tmp_path, stage)
-    graded = grader.grade(tmp_path, stages=[stage], seed=SEED).stages[0]
-    failed = [c for c in graded.checks if not c.passed]
-    assert failed, f"the mistake in {cell} went unnoticed"
-    assert all(c.message for c in failed)
-    if name:
-        assert name in {c.mistake for c in failed}, [c.message for c in failed]
+    for graded in grader.grade_seeds(tmp_path, [SEED, SEED + 1], stages=[stage]):
+        failed = [c for c in graded.stages[0].checks if not c.passed]
+        assert failed, f"the mistake in {cell} went unnoticed"
+        assert all(c.message for c in failed)
+        assert {check_function(stage, c.name) for c in failed} == {function}, [c.name for c in failed]
+        if name:
+            assert any(name in c.mistake for c in failed), [c.message for c in failed]
+
+
+def test_the_default_seed_is_the_students(grader, tmp_path):
+    """Without --seed the hidden checks' seed depends on the student's name
+    alone: every layout of one student's work gets it, and it is recorded."""
+    alice = tmp_path / "submitted" / "alice"
+    notebook = builders.write(builders.solution("01_activations"), alice, "01_activations")
+    assert student_of(alice) == student_of(notebook) == student_of(notebook.parent) == "alice"
+    assert default_seed("alice") == default_seed("alice") != default_seed("bob")
+    assert 0 <= default_seed("alice") < 2 ** 31
+    assert grader.grade(alice, stages=["01_activations"]).seed == default_seed("alice")
+    assert grader.grade(notebook, stages=["01_activations"]).seed == default_seed("alice")
 
 
 def test_renderers(solutions_report, tmp_path):

@@ -15,7 +15,11 @@ a submission.  A mutant is
 The figure is caught / behaviour-changing.  Mutants that change nothing
 the grader can observe (a clip bound of 500 made 501, say) are reported
 as equivalent on the checks' inputs and listed, so that a reader can judge
-them.  Run it:
+them.  Mutants that change only a detail the grading policy leaves to the
+student (``FREE``: the clipping epsilon within its range, the plot's grid,
+margin, size and contour levels) are *free*: listed apart and left out of
+the figure, since catching them would be unfair; one that costs points is
+reported as a fairness failure.  Run it:
 
     python tools/mutation.py                  # every mutant, the figure in docs/grading.md
     python tools/mutation.py --sample 24      # a fixed, seeded sample
@@ -30,11 +34,13 @@ import ast
 import copy
 import json
 import random
+import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -67,10 +73,57 @@ class Mutant:
     operator: str       # family: operator, comparison, constant, axis, transpose, keepdims, call, sign
     change: str         # what changed, e.g. "`>` -> `>=`"
     source: str         # the whole mutated cell
+    text: str = ""      # the line before the change
 
     @property
     def label(self) -> str:
         return f"{self.stage} {self.cell}:{self.line} {self.change}"
+
+
+@dataclass(frozen=True)
+class FreeDetail:
+    """A detail the grading policy (docs/grading.md) leaves to the student:
+    a constant of a solution line, and the values it may take."""
+    stage: str
+    cell: str
+    line: str                       # a regular expression the line matches
+    allowed: Callable[[float, float], bool]   # (original, mutated) -> whether the policy allows it
+    why: str
+
+
+def _within_epsilons(original: float, mutated: float) -> bool:
+    return 1e-16 <= mutated <= 1e-6
+
+
+FREE = (
+    FreeDetail("03_backprop", "binary_cross_entropy", r"np\.clip\(y_hat, 1e-15", _within_epsilons,
+               "the clipping epsilon (any from 1e-16 to 1e-6)"),
+    FreeDetail("06_extensions", "categorical_cross_entropy", r"np\.clip\(Y_hat, 1e-15", _within_epsilons,
+               "the clipping epsilon (any from 1e-16 to 1e-6)"),
+    FreeDetail("05_moons", "plot_decision_boundary", r"np\.linspace\(X\[:, [01]\]\.min\(\) - 0\.5",
+               lambda original, mutated: original in (0.5, 200) and mutated > 0,
+               "the grid's margin and resolution"),
+    FreeDetail("05_moons", "plot_decision_boundary", r"figsize=", lambda original, mutated: mutated > 0,
+               "the figure's size"),
+    FreeDetail("05_moons", "plot_decision_boundary", r"levels=np\.linspace\(0, 1, 11\)",
+               lambda original, mutated: (original, mutated) in ((1, 2), (11, 12)), "the contour levels"),
+)
+
+
+def free_detail(mutant: Mutant) -> str:
+    """Why the grading policy leaves what ``mutant`` changes to the student,
+    or "" when it does not."""
+    if mutant.operator != "constant":
+        return ""
+    try:
+        original, mutated = (float(value) for value in mutant.change.split(" -> "))
+    except ValueError:
+        return ""
+    for detail in FREE:
+        if (detail.stage, detail.cell) == (mutant.stage, mutant.cell) and re.search(detail.line, mutant.text) \
+                and detail.allowed(original, mutated):
+            return detail.why
+    return ""
 
 
 def _solution_lines(source: str) -> set:
@@ -168,7 +221,8 @@ def mutants_of(stage: str, source_dir: Path | None = None) -> list:
                 mutated = _replace(source, target, text)
                 if mutated != source:
                     ast.parse(mutated)
-                    found.append(Mutant(stage, grade_id, node.lineno, family, change, mutated))
+                    found.append(Mutant(stage, grade_id, node.lineno, family, change, mutated,
+                                        source.splitlines()[node.lineno - 1]))
     return found
 
 
@@ -263,11 +317,17 @@ class MutationReport:
 
     @property
     def changed(self) -> list:
-        return [r for r in self.results if r.changed]
+        """Mutants that change something the policy grades."""
+        return [r for r in self.results if r.changed and not free_detail(r.mutant)]
 
     @property
     def caught(self) -> list:
-        return [r for r in self.results if r.caught]
+        return [r for r in self.results if r.caught and not free_detail(r.mutant)]
+
+    @property
+    def free(self) -> list:
+        """Mutants that change only what the policy leaves free, and change it."""
+        return [r for r in self.results if r.changed and free_detail(r.mutant)]
 
     @property
     def score(self) -> float:
@@ -346,8 +406,9 @@ def cells_of(grader: Grader, stage: str, notebook: dict) -> list:
 
 def format_report(report: MutationReport) -> str:
     lines = []
-    survivors = [r for r in report.results if r.changed and not r.caught]
+    survivors = [r for r in report.changed if not r.caught]
     equivalent = [r for r in report.results if not r.changed]
+    unfair = [r for r in report.free if r.caught]
     families = {}
     for r in report.results:
         counts = families.setdefault(r.mutant.operator, [0, 0, 0])
@@ -355,9 +416,13 @@ def format_report(report: MutationReport) -> str:
         counts[1] += r.changed
         counts[2] += r.caught
     lines.append(f"{len(report.results)} mutants of the solution regions, "
-                 f"{len(report.changed)} change behaviour, {len(report.caught)} caught: "
+                 f"{len(report.changed)} change graded behaviour, {len(report.caught)} caught: "
                  f"{100 * report.score:.1f}% of the behaviour-changing mutants caught "
                  f"({report.seconds:.0f} s)")
+    every = [r for r in report.results if r.changed]
+    lines.append(f"(counting the {len(report.free)} that change only what the grading policy leaves free: "
+                 f"{sum(r.caught for r in every)} of {len(every)}, "
+                 f"{100 * sum(r.caught for r in every) / max(len(every), 1):.1f}%)")
     lines.append("")
     lines.append(f"{'family':<12} {'mutants':>8} {'changing':>9} {'caught':>7}")
     for family, (total, changing, caught) in sorted(families.items()):
@@ -365,6 +430,12 @@ def format_report(report: MutationReport) -> str:
     if survivors:
         lines += ["", "Behaviour-changing mutants the checks missed:"]
         lines += [f"  {r.mutant.label}  ({r.evidence})" for r in survivors]
+    if report.free:
+        lines += ["", "Mutants that change only what the grading policy leaves free (not graded, on purpose):"]
+        lines += [f"  {r.mutant.label}  ({free_detail(r.mutant)}{'; CHARGED: unfair' if r.caught else ''})"
+                  for r in report.free]
+    if unfair:
+        lines += ["", f"FAIRNESS: {len(unfair)} free change(s) cost points: " + ", ".join(r.mutant.label for r in unfair)]
     if equivalent:
         lines += ["", "Mutants equivalent on the checks' inputs (no answer differed):"]
         lines += [f"  {r.mutant.label}" for r in equivalent]

@@ -17,14 +17,14 @@ The run is a pipeline:
                          report (``reports/instructor.py``).
 
 Killed at any moment (even ``kill -9``), a rerun grades only the students
-the gradebook lacks; each student's seed is derived from the batch seed
-and their name, so their grade is the same whichever run produced it.
+the gradebook lacks; each student's seed is derived from their name (and
+the batch seed, when one is given), so their grade is the same whichever
+run produced it, and without ``--seed`` the same as ``mlpkit grade`` gives.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
-import secrets
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -93,10 +93,10 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
     jobs = max(1, int(jobs or default_jobs()))
     out.mkdir(parents=True, exist_ok=True)
     with Gradebook(out / GRADEBOOK_NAME) as book:
-        if seed is None and not book.settings():   # a new gradebook without --seed: draw one, keep it
-            seed = secrets.randbelow(2 ** 31)
+        # Without --seed, each student's own default seed (recorded as None);
+        # a resumed run keeps whatever the first run recorded.
         settings = book.adopt_settings({"stages": stages, "seed": seed, "source": str(source)})
-        batch_seed = int(settings["seed"])
+        batch_seed = None if settings["seed"] is None else int(settings["seed"])
         statuses = book.statuses()
         todo = [Job(name, folder.resolve(), out.resolve(), tuple(stages), student_seed(batch_seed, name),
                     source, feedback)

@@ -9,28 +9,51 @@
 """
 from __future__ import annotations
 
-from ..notebooks import TEST, Notebook
-from .base import Check, CheckContext, CheckFailed, HiddenCheck, PublicCheck, hidden
+from types import ModuleType
 
-__all__ = ["Check", "CheckContext", "CheckFailed", "HiddenCheck", "PublicCheck", "hidden", "hidden_checks",
-           "public_checks"]
+from ..notebooks import TEST, Notebook
+from .base import Check, CheckContext, CheckFailed, HiddenCheck, PublicCheck, collecting_notes, hidden, note
+
+__all__ = ["Check", "CheckContext", "CheckFailed", "HiddenCheck", "PublicCheck", "check_function", "collecting_notes",
+           "hidden", "hidden_checks", "note", "public_checks", "stage_module"]
+
+
+def stage_module(stage: str) -> ModuleType | None:
+    """The module of a stage's hidden checks (``CHECKS``) and of the
+    functions its public checks grade (``PUBLIC``: grade_id -> function)."""
+    from . import activations, backprop, extensions, forward_pass, mlp_class, moons
+    modules = {module.STAGE: module for module in (activations, forward_pass, backprop, mlp_class,
+                                                  moons, extensions)}
+    return modules.get(stage)
 
 
 def public_checks(stage: str, instructor: Notebook) -> list[PublicCheck]:
     """One check per graded test cell of the instructor's notebook; its
-    description is the cell's first comment line (after "Test (N points):")."""
+    description is the cell's first comment line (after "Test (N points):"),
+    its function the one the stage module's ``PUBLIC`` names."""
+    module = stage_module(stage)
+    subjects = getattr(module, "PUBLIC", {})
     checks = []
     for cell in instructor.of_kind(TEST):
         first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
         description = first.lstrip("# ").split(":", 1)[-1].strip() if first.startswith("#") else cell.grade_id
         checks.append(PublicCheck(stage, f"{stage} {cell.grade_id}", cell.points, description,
-                                  cell.grade_id, cell.source))
+                                  cell.grade_id, cell.source, subjects.get(cell.grade_id, "")))
     return checks
 
 
+def check_function(stage: str, name: str) -> str:
+    """The student's function a check grades, from the check's full name
+    (``"<stage> <grade_id or title>"``); "" for a check this kit does not know."""
+    module = stage_module(stage)
+    if module is None:
+        return ""
+    short = name[len(stage) + 1:] if name.startswith(stage + " ") else name
+    if short in getattr(module, "PUBLIC", {}):
+        return module.PUBLIC[short]
+    return next((check.function for check in module.CHECKS if check.name == name), "")
+
+
 def hidden_checks(stage: str) -> list[HiddenCheck]:
-    from . import activations, backprop, extensions, forward_pass, mlp_class, moons
-    modules = {module.STAGE: module for module in (activations, forward_pass, backprop, mlp_class,
-                                                  moons, extensions)}
-    module = modules.get(stage)
+    module = stage_module(stage)
     return list(module.CHECKS) if module else []

@@ -13,9 +13,17 @@
 Both have ``execute(context)``: the check passes when it returns and fails
 when it raises (``CheckFailed`` or any ``AssertionError`` with the reason,
 the student's own exception, a time limit, a lost session).
+
+Every check grades one function of the student's (its ``function``, e.g.
+``"sigmoid"`` or ``"MLP.train"``): a defect costs points only in the
+checks of the function that has it (see docs/grading.md, the grading
+policy).  A check may also leave a ``note`` that costs nothing (a loss
+returned as a 0-d array instead of a float, say); the engine lists it with
+the stage's notes.
 """
 from __future__ import annotations
 
+import contextvars
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -36,6 +44,29 @@ class CheckFailed(AssertionError):
         self.mistake = mistake
 
 
+_NOTES: contextvars.ContextVar[list | None] = contextvars.ContextVar("mlpkit_check_notes", default=None)
+
+
+def note(text: str) -> None:
+    """Record a remark about the check running now that costs no points."""
+    notes = _NOTES.get()
+    if notes is not None and text not in notes:
+        notes.append(text)
+
+
+class collecting_notes:
+    """``with collecting_notes() as notes:`` gathers the ``note`` calls of
+    the check run inside the block."""
+
+    def __enter__(self) -> list[str]:
+        self.notes: list[str] = []
+        self.token = _NOTES.set(self.notes)
+        return self.notes
+
+    def __exit__(self, *exc) -> None:
+        _NOTES.reset(self.token)
+
+
 @dataclass
 class CheckContext:
     """What a check runs against: the instructor's namespace (for public
@@ -54,6 +85,7 @@ class PublicCheck:
     description: str               # what is verified, one line
     grade_id: str
     source: str                    # the instructor's code of the test cell
+    function: str = ""             # the student's function it grades (see the stage module's PUBLIC)
     visibility: Visibility = field(default=PUBLIC, init=False)
 
     def execute(self, context: CheckContext) -> None:
@@ -67,6 +99,7 @@ class HiddenCheck:
     points: float
     description: str
     run: Callable[[Any, np.random.Generator], None]
+    function: str = ""             # the student's function it grades
     visibility: Visibility = field(default=HIDDEN, init=False)
 
     def rng(self, seed: int) -> np.random.Generator:
@@ -85,10 +118,11 @@ class HiddenCheck:
 Check = PublicCheck | HiddenCheck
 
 
-def hidden(stage: str, registry: list, title: str, points: float, description: str):
+def hidden(stage: str, registry: list, title: str, points: float, description: str, function: str):
     """Decorator: register ``run(student, rng)`` as the hidden check
-    ``"<stage> <title>"`` in a stage module's ``registry`` (its ``CHECKS``)."""
+    ``"<stage> <title>"`` of the student's ``function`` in a stage module's
+    ``registry`` (its ``CHECKS``)."""
     def register(run):
-        registry.append(HiddenCheck(stage, f"{stage} {title}", points, description, run))
+        registry.append(HiddenCheck(stage, f"{stage} {title}", points, description, run, function))
         return run
     return register

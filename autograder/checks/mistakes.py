@@ -336,9 +336,14 @@ def identify(function: str, args: tuple, kwargs: dict, got, expected=None) -> Mi
     return None
 
 
-def identify_calls(calls: list) -> Mistake | None:
-    """The most recent recorded call whose answer matches a named mistake."""
+def identify_calls(calls: list, function: str = "") -> Mistake | None:
+    """The most recent recorded call whose answer matches a named mistake;
+    with ``function``, only calls of that function count (a check of
+    sigmoid_derivative that also called sigmoid must not name sigmoid's
+    mistake)."""
     for call in reversed(calls):
+        if function and call["name"] != function:
+            continue
         if "result" in call and call["name"] in REFERENCES:
             found = identify(call["name"], call["args"], call["kwargs"], call["result"])
             if found:

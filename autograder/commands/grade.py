@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grade only this stage (repeatable); default: all six")
     parser.add_argument("--json", type=Path, metavar="results.json", help="write Gradescope's results.json here")
     parser.add_argument("--junit", type=Path, metavar="report.xml", help="write a JUnit XML report here")
-    parser.add_argument("--seed", type=int, help="seed of the hidden checks' random inputs (default: random)")
+    parser.add_argument("--seed", type=int,
+                        help="seed of the hidden checks' random inputs (default: fixed by the student's folder "
+                             "name, the same as grade-batch uses, so a regrade gives the same score)")
 
 
 def run(args: argparse.Namespace, course) -> int:

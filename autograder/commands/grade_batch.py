@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stage", action="append", dest="stages", choices=STAGES, metavar="NAME",
                         help="grade only this stage (repeatable); default: all six")
     parser.add_argument("--seed", type=int, default=None,
-                        help="batch seed of the hidden checks (default: random, kept in the gradebook for resuming)")
+                        help="batch seed of the hidden checks (default: none; each student gets the seed `mlpkit grade` "
+                             "gives them)")
     parser.add_argument("--no-feedback", action="store_true",
                         help="write results.json only, no HTML feedback pages")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

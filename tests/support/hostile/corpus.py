@@ -62,46 +62,40 @@ def _solution():
 
 
 CASES = [
-    # The derivative stays consistent with the (wrong) sigmoid, so the numerical-slope test still passes.
+    # The derivative is right for the (wrong) sigmoid it uses, so its checks pass: the defect costs
+    # points in sigmoid's checks only (the grading policy: one defect costs once).
     case("monkeypatched comparisons", lambda: builders.replace_answer(_solution(), "sigmoid", MONKEYPATCH),
-         lost=["test_sigmoid_values", "test_sigmoid_derivative_values", "test_no_overflow_warnings",
-               "sigmoid on random inputs",
-               "sigmoid_derivative on random inputs", "extreme inputs without overflow"]),
+         lost=["test_sigmoid_values", "sigmoid on random and extreme inputs"]),
     case("sabotaged builtins", lambda: builders.prepend_to_answer(
         _solution(), "sigmoid", "import builtins, json\nbuiltins.isinstance = lambda obj, cls: True\n"
                                 "builtins.type = lambda *a: object\njson.dumps = lambda *a, **k: '{}'\n"),
          lost=["*"]),
     case("always-equal object", lambda: builders.replace_answer(_solution(), "sigmoid", ALWAYS_EQUAL),
-         lost=["test_sigmoid_values", "test_sigmoid_derivative_values", "test_derivatives_match_numerical",
-               "test_shapes_types_and_inputs", "test_no_overflow_warnings", "sigmoid on random inputs",
-               "sigmoid_derivative on random inputs", "extreme inputs without overflow"]),
+         lost=["test_sigmoid_values", "test_sigmoid_derivative_values", "sigmoid on random and extreme inputs",
+               "sigmoid_derivative on random and extreme inputs"]),
     case("always-equal ndarray subclass", lambda: builders.replace_answer(_solution(), "sigmoid", EQUAL_SUBCLASS),
-         lost=["test_sigmoid_values", "test_sigmoid_derivative_values", "test_derivatives_match_numerical",
-               "test_shapes_types_and_inputs", "test_no_overflow_warnings", "sigmoid on random inputs",
-               "sigmoid_derivative on random inputs", "extreme inputs without overflow"]),
+         lost=["test_sigmoid_values", "test_sigmoid_derivative_values", "sigmoid on random and extreme inputs",
+               "sigmoid_derivative on random and extreme inputs"]),
     case("sys.exit in an answer cell",
          lambda: builders.prepend_to_answer(_solution(), "relu", "import sys\nsys.exit(0)\n"),
-         lost=["test_relu_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "relu on random inputs", "extreme inputs without overflow"],
+         lost=["test_relu_values", "relu on random and extreme inputs"],
          note="cell 'relu' raised SystemExit"),
     case("os._exit while loading", lambda: builders.prepend_to_answer(_solution(), "tanh", "import os\nos._exit(3)\n"),
          lost=["*"], note="could not be loaded: the student's process ended unexpectedly (exit code 3)"),
     case("os._exit inside a function",
          lambda: builders.edit_answer(_solution(), "tanh", "a = np.tanh(z)", "import os\n    os._exit(0)"),
-         lost=["test_tanh_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "tanh on random inputs", "extreme inputs without overflow"]),
+         lost=["test_tanh_values", "tanh on random and extreme inputs"]),
     case("infinite loop ignoring signals",
          lambda: builders.edit_answer(_solution(), "relu_derivative", "dadz = (z > 0).astype(float)",
                                       "import signal\n    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGXCPU):\n"
                                       "        signal.signal(s, signal.SIG_IGN)\n    while True:\n        pass"),
-         lost=["test_relu_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "relu_derivative on random inputs", "extreme inputs without overflow"], seconds=60),
+         lost=["test_relu_derivative_values", "test_relu_derivative_at_zero",
+               "relu_derivative on random and extreme inputs"], seconds=60),
     case("infinite loop while loading", lambda: builders.prepend_to_answer(_solution(), "relu", "while True:\n    pass\n"),
          lost=["*"], note="could not be loaded: timed out"),
     case("memory hog", lambda: builders.edit_answer(_solution(), "tanh", "a = np.tanh(z)",
                                                     "hog = np.ones(2 ** 29)\n    a = np.tanh(z)"),
-         lost=["test_tanh_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "tanh on random inputs", "extreme inputs without overflow"]),
+         lost=["test_tanh_values", "tanh on random and extreme inputs"]),
     case("flood of output", lambda: builders.prepend_to_answer(
         _solution(), "sigmoid", "import os, sys\nfor _ in range(200):\n    os.write(1, b'x' * 100000)\n"
                                 "    print('y' * 100000)\n"), lost=[], full=True),
@@ -112,32 +106,27 @@ CASES = [
                                 "    os._exit(0)\n"), lost=[], full=True),
     case("syntax error", lambda: builders.edit_answer(_solution(), "tanh_derivative", "dadz = 1.0 - t * t",
                                                       "dadz = 1.0 - t * t)"),
-         lost=["test_tanh_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "tanh_derivative on random inputs", "extreme inputs without overflow"],
+         lost=["test_tanh_derivative_values", "tanh_derivative on random and extreme inputs"],
          note="cell 'tanh_derivative' raised SyntaxError"),
     case("test cells edited to pass", lambda: builders.set_tests(
         builders.edit_answer(_solution(), "relu", "np.maximum(0.0, z)", "np.minimum(0.0, z)"),
         "print('all tests passed')"),
-         lost=["test_relu_values", "test_derivatives_match_numerical", "test_no_overflow_warnings",
-               "relu on random inputs", "extreme inputs without overflow"]),
+         lost=["test_relu_values", "relu on random and extreme inputs"]),
     case("test cells deleted", lambda: builders.set_tests(_solution(), None), lost=[], full=True),
     case("answer cell deleted", lambda: _without(_solution(), "sigmoid_derivative"),
-         lost=["test_sigmoid_derivative_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "sigmoid_derivative on random inputs", "extreme inputs without overflow"],
+         lost=["test_sigmoid_derivative_values", "sigmoid_derivative on random and extreme inputs"],
          note="answer cell 'sigmoid_derivative'"),
     case("metadata stripped by an editor", lambda: builders.strip_metadata(_solution()), lost=[], full=True),
     case("importing the kit", lambda: builders.replace_answer(
         _solution(), "relu", "import sys\nsys.path[:0] = ['{kit}', '{kit}/reference']\n"
                              "from reference import relu\n"),
-         lost=["test_relu_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "relu on random inputs", "extreme inputs without overflow"],
+         lost=["test_relu_values", "relu on random and extreme inputs"],
          note="cell 'relu' raised", needs="minimal-root"),
     case("reading the instructor notebook", lambda: builders.replace_answer(
         _solution(), "relu",
         "import json\nnotebook = json.load(open('{kit}/solutions/01_activations/01_activations.ipynb'))\n"
         "exec(''.join(c['source'] for c in notebook['cells'] if 'def relu(' in ''.join(c['source'])))\n"),
-         lost=["test_relu_values", "test_derivatives_match_numerical", "test_shapes_types_and_inputs",
-               "test_no_overflow_warnings", "relu on random inputs", "extreme inputs without overflow"],
+         lost=["test_relu_values", "relu on random and extreme inputs"],
          note="cell 'relu' raised FileNotFoundError", needs="minimal-root"),
 ]
 

@@ -105,6 +105,21 @@ def test_run_autograder_grades_a_submission_in_a_gradescope_layout(bundle, tmp_p
     assert "points; results in" in result.stdout
 
 
+def test_the_seed_is_the_submitters_so_a_resubmission_draws_the_same_inputs(bundle, tmp_path):
+    from autograder.engine import default_seed
+
+    seeds = []
+    for attempt, email in enumerate(("ada@example.edu", "ada@example.edu", "bo@example.edu")):
+        root = unpack(bundle, tmp_path / f"autograder{attempt}")
+        shutil.copy(ROOT / "solutions" / "01_activations" / "01_activations.ipynb", root / "submission")
+        (root / "submission_metadata.json").write_text(json.dumps(
+            {"id": 1000 + attempt, "users": [{"email": email, "id": 7 + attempt, "name": "A"}]}))
+        result, results = run_autograder(root)
+        assert result.returncode == 0, result.stderr[-3000:]
+        seeds.append(results["extra_data"]["seed"])
+    assert seeds[0] == seeds[1] == default_seed("ada@example.edu") != seeds[2] == default_seed("bo@example.edu")
+
+
 def test_the_bundled_kit_is_the_one_that_runs(bundle, tmp_path):
     root = unpack(bundle, tmp_path / "autograder")
     env = {**os.environ, "PYTHONPATH": str(root / "source" / "mlpkit")}

@@ -26,7 +26,6 @@ the virtual environment's interpreter.
 from __future__ import annotations
 
 import json
-import secrets
 import stat
 import time
 import tomllib
@@ -155,18 +154,32 @@ def _entry(name: str, executable: bool) -> zipfile.ZipInfo:
 
 # ------------------------------------------------------------------ grading
 
+def gradescope_student(root: Path) -> str | None:
+    """The submitter as Gradescope names them in ``submission_metadata.json``
+    (first user's email, else id), so that a resubmission or a regrade draws
+    the same hidden inputs; None when the file says nothing usable."""
+    try:
+        metadata = json.loads((Path(root) / "submission_metadata.json").read_text(encoding="utf-8"))
+        user = (metadata.get("users") or [])[0]
+        student = user.get("email") or user.get("id")
+    except (OSError, ValueError, IndexError, AttributeError, TypeError):
+        return None
+    return str(student) if student not in (None, "") else None
+
+
 def grade(root: Path) -> dict:
     """Grade ``root/submission`` with the bundled kit: results.json data.
     A failure of the kit itself still gives a results.json, scoring 0 and
     saying so, so Gradescope shows a reason instead of "autograder failed"."""
-    from ..engine import grade_submission
+    from ..engine import default_seed, grade_submission
     from ..reports.results_json import results_json
 
     try:
         config = json.loads((root / "source" / CONFIG_NAME).read_text(encoding="utf-8"))
         course = Course.at(root / "source" / KIT_FOLDER)
-        report = grade_submission(root / "submission", config.get("stages"), secrets.randbelow(2 ** 31),
-                                  source=course.source)
+        student = gradescope_student(root)
+        report = grade_submission(root / "submission", config.get("stages"),
+                                  default_seed(student) if student else None, source=course.source)
         return results_json(report)
     except Exception as error:  # noqa: BLE001 - reported in results.json, never lost
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -23,6 +23,7 @@ import numpy as np
 from ..files import write_atomic
 from ..outcomes import GradeReport, StageResult
 from .text import points as _points
+from .visibility import HiddenDetails, shown, withheld, withheld_note
 
 DPI = 72
 STYLE = """
@@ -48,13 +49,16 @@ figcaption { font-size: .9rem; color: #57606a; max-width: 36rem; }
 
 # ------------------------------------------------------------------ files
 
-def write_student(folder: Path, student: str, report: GradeReport, curves: dict, stages) -> list[Path]:
+def write_student(folder: Path, student: str, report: GradeReport, curves: dict, stages,
+                  hidden: HiddenDetails | str = HiddenDetails.FULL) -> list[Path]:
     """Write ``folder/feedback/<stage>.html`` for every stage and
-    ``folder/feedback/index.html``; returns the paths written."""
-    written = []
+    ``folder/feedback/index.html``; returns the paths written.  ``hidden``
+    says what the pages show of the hidden checks (``visibility.py``)."""
+    written, whole, report = [], report, shown(report, hidden)
     for stage in stages:
+        note = withheld(whole.stage(stage) or StageResult(stage), hidden)
         page = stage_page(student, stage, report.stage(stage) or StageResult(stage), curves.get(stage),
-                          _reference(stage))
+                          _reference(stage), withheld_note(note) if note else "")
         path = Path(folder) / "feedback" / f"{stage}.html"
         write_atomic(path, page)
         written.append(path)
@@ -85,26 +89,34 @@ def _document(title: str, body: str) -> str:
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def stage_page(student: str, stage: str, result: StageResult, curves: dict | None, reference: dict | None) -> str:
-    """The HTML page of one student's stage."""
+def stage_page(student: str, stage: str, result: StageResult, curves: dict | None, reference: dict | None,
+               withheld: str = "") -> str:
+    """The HTML page of one student's stage; ``withheld`` is the line saying
+    that hidden checks are left out until grades are published."""
     esc = html.escape
     parts = [f"<header>\n<h1>{esc(stage_title(stage))}</h1>\n"
              f"<p class=\"score\">Feedback for <strong class=\"student\">{esc(student)}</strong>: "
              f"<strong id=\"stage-score\">{_points(result.score)} / {_points(result.max_score)}</strong> points</p>\n"
              "</header>"]
+    if withheld:
+        parts.append(f"<p class=\"note\" id=\"withheld\">{esc(withheld)}</p>")
+    if result.awaiting_manual:
+        parts.append("<p class=\"note\" id=\"awaiting\">Your written answers are not graded yet: the points "
+                     "above will grow once your instructor has read them.</p>")
     if result.problems:
         parts.append("<section id=\"notes\">\n<h2>Notes</h2>\n"
                      + "\n".join(f"<p class=\"note\">{esc(note)}</p>" for note in result.problems) + "\n</section>")
     rows = []
     for number, check in enumerate(result.checks, start=1):
         short = check.name[len(stage) + 1:] if check.name.startswith(stage + " ") else check.name
-        verdict = "passed" if check.passed else "failed"
-        text = check.description if check.passed else f"{check.message}\n\nChecked: {check.description}"
+        verdict = "awaiting grading" if check.pending else "passed" if check.passed else "failed"
+        text = check.description if check.passed or not check.message \
+            else f"{check.message}\n\nChecked: {check.description}"
         rows.append(
-            f"<tr class=\"check {verdict}\" id=\"check-{number}\" "
+            f"<tr class=\"check {verdict.split()[0]}\" id=\"check-{number}\" "
             f"data-check=\"{esc(check.name)}\" data-points=\"{_points(check.points)}\" "
             f"data-max-points=\"{_points(check.max_points)}\">"
-            f"<td class=\"name\">{esc(short)}<br><span class=\"kind\">{check.visibility} check</span></td>"
+            f"<td class=\"name\">{esc(short)}<br><span class=\"kind\">{'written answer' if check.manual else check.visibility + ' check'}</span></td>"
             f"<td class=\"points\">{_points(check.points)} / {_points(check.max_points)}</td>"
             f"<td class=\"result\">{verdict}</td>"
             f"<td class=\"message\"><pre>{esc(text.strip())}</pre></td></tr>")

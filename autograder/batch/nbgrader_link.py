@@ -159,10 +159,10 @@ class NbgraderGradebook:
         self.gb.db.flush()
         for submission in self.gb.find_assignment(stage).submissions:
             if not any(nb.notebook_id == notebook.id for nb in submission.notebooks):
-                SubmittedNotebook(notebook=notebook, assignment=submission)
-        self.gb.db.flush()
-        for submitted in notebook.submissions:
-            _complete(self.gb.db, submitted)
+                self.gb.db.add(SubmittedNotebook(notebook=notebook, assignment=submission))
+            self.gb.db.flush()
+            for submitted in submission.notebooks:
+                _complete(self.gb.db, submitted)
 
     def due(self, stage: str) -> datetime | None:
         return self.gb.find_assignment(stage).duedate
@@ -367,10 +367,10 @@ def _complete(db, submitted) -> None:
     notebook = submitted.notebook
     for cell in list(notebook.grade_cells) + list(notebook.task_cells):
         if cell.id not in graded:
-            Grade(cell_id=cell.id, notebook=submitted)
+            db.add(Grade(cell_id=cell.id, notebook=submitted))
     for cell in list(notebook.solution_cells) + list(notebook.task_cells):
         if cell.id not in commented:
-            Comment(cell_id=cell.id, notebook=submitted)
+            db.add(Comment(cell_id=cell.id, notebook=submitted))
     db.flush()
 
 

@@ -98,7 +98,7 @@ class BatchSummary:
         lines += [f"  repaired: {line}" for line in self.repaired]
         for why, students in self.regraded.items():
             if why != Why.NEW.value:
-                lines.append(f"  regraded ({why}): {', '.join(students)}")
+                lines.append(f"  regraded ({why}): {', '.join(sorted(students))}")
         if self.rendered:
             lines.append(f"  files written again (no regrade): {self.rendered} students")
         for student, stages in sorted(self.missing.items()):

@@ -43,7 +43,7 @@ def results_json(report: GradeReport, hidden: HiddenDetails | str = HiddenDetail
         summary.append(line)
         if withheld(original, policy):
             summary.append(f"{stage.stage}: {withheld_note(withheld(original, policy))}")
-    extra = {"seed": report.seed, "max_score": number(visible.max_score),
+    extra = {"seed": report.seed, "max_score": number(sum(test["max_score"] for test in tests)),
              "isolation": {s.stage: s.isolation for s in report.stages}, "hidden_details": policy.value}
     if visible.awaiting_manual:
         extra["awaiting_manual_grading"] = visible.awaiting_manual

@@ -120,7 +120,7 @@ def export(kind: str, rows: list[Row], stages, maxima: dict, roster_path: Path) 
     """The file of ``kind`` ("canvas" or "moodle") for ``rows``."""
     render, ids = FORMATS[kind]
     roster = read_roster(roster_path, ids)
-    result = render(rows, stages, maxima, roster)
+    result = render(sorted(rows, key=lambda row: row.student), stages, maxima, roster)
     graded = {row.student for row in rows}
     result.notes += [f"{student}: in the roster but not graded" for student in sorted(roster) if student not in graded]
     return result

@@ -40,9 +40,12 @@ submissions, seeing a notebook it did not make.
 from __future__ import annotations
 
 import re
+import secrets
+import shutil
+import time
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..course import Course
@@ -51,6 +54,7 @@ from ..outcomes import HIDDEN, GradeReport, StageStatus
 from .grades import HumanGrade, Late, Override
 
 KIT_NOTEBOOK = "mlpkit_grading"
+SECRET_NAME = "submission_secret.txt"      # written by nbgrader submit; release_feedback names the feedback by it
 OVERRIDE_CELL = "instructor_override"
 
 
@@ -193,8 +197,8 @@ class NbgraderGradebook:
         return found
 
     # ------------------------------------------------------------- writing
-    def write(self, student: str, report: GradeReport, human: list[HumanGrade], timestamps: dict,
-              overrides: dict, notebooks: dict, hidden_details: str = "full") -> tuple[list[Late], list[str]]:
+    def write(self, student: str, report: GradeReport, timestamps: dict, overrides: dict, notebooks: dict,
+              hidden_details: str = "full") -> tuple[list[Late], list[str]]:
         """Record ``student``'s grades (the kit's ``report``, as computed)
         in every stage; returns their late penalties and one line per problem
         (an unreadable timestamp).  ``notebooks``: {stage: the student's
@@ -203,7 +207,6 @@ class NbgraderGradebook:
 
         self.gb.update_or_create_student(student)
         late, problems = [], []
-        given = {grade.check: grade for grade in human}
         for stage, link in self.links.items():
             result = report.stage(stage)
             if result is None:
@@ -225,6 +228,8 @@ class NbgraderGradebook:
                 if grade is None:
                     continue
                 if check.manual and not missing:
+                    if stage in notebooks and grade.manual_score is not None:
+                        grade.needs_manual_grade = True   # the answer changed: review it, as nbgrader's autograde asks
                     continue    # formgrader's to grade
                 grade.auto_score = float(check.points)
                 grade.needs_manual_grade = grade.manual_score is not None
@@ -240,7 +245,8 @@ class NbgraderGradebook:
                 late.append(Late(stage, submission.timestamp.isoformat(), submission.duedate.isoformat(),
                                  submission.total_seconds_late, penalty or 0.0))
             self.gb.db.commit()
-            self._write_notebooks(student, stage, result, notebooks.get(stage), given, override, hidden_details)
+            if result.status is not StageStatus.MISSING:   # as nbgrader's autograde: no notebook, no folder
+                self._write_notebooks(student, stage, result, notebooks.get(stage), stamp, override, hidden_details)
         return late, problems
 
     def _submission(self, stage: str, student: str):
@@ -290,18 +296,38 @@ class NbgraderGradebook:
         return self._plugin
 
     # ----------------------------------------------------------- notebooks
-    def _write_notebooks(self, student: str, stage: str, result, notebook: Path | None, given: dict,
+    def _write_notebooks(self, student: str, stage: str, result, notebook: Path | None, stamp: str | None,
                          override: Override | None, hidden_details: str) -> None:
+        """``autograded/<student>/<stage>/``, as nbgrader's autograde leaves
+        it: the student's notebook (when it changed or is not there yet),
+        the kit's notebook, and the two files nbgrader's ``release_feedback``
+        needs, ``timestamp.txt`` and ``submission_secret.txt``, from the
+        student's submission (a notebook nbgrader did not collect is dated by
+        its file and gets a secret of its own, as ``nbgrader submit`` makes)."""
         import nbformat
 
         folder = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, stage))
         folder.mkdir(parents=True, exist_ok=True)
         own = folder / f"{stage}.ipynb"
-        if notebook is not None or (not own.exists() and result.notebook):
-            sanitised = self._sanitised(Path(notebook or result.notebook), stage, student)
+        handed_in = Path(notebook or result.notebook) if (notebook or result.notebook) else None
+        if notebook is not None or (not own.exists() and handed_in is not None):
+            sanitised = self._sanitised(handed_in, stage, student)
             if sanitised is not None:
                 nbformat.write(sanitised, own)
         nbformat.write(self._kit_page(stage, result, override, hidden_details), folder / f"{KIT_NOTEBOOK}.ipynb")
+        timestamp = folder / "timestamp.txt"
+        if stamp:
+            timestamp.write_text(stamp + "\n", encoding="utf-8")
+        elif not timestamp.exists():
+            when = handed_in.stat().st_mtime if handed_in is not None and handed_in.exists() else time.time()
+            timestamp.write_text(datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+                                 + "\n", encoding="utf-8")
+        secret = folder / SECRET_NAME
+        theirs = handed_in.parent / SECRET_NAME if handed_in is not None else None
+        if theirs is not None and theirs.is_file():
+            shutil.copyfile(theirs, secret)
+        elif not secret.exists():
+            secret.write_text(secrets.token_hex(64), encoding="utf-8")
 
     def _sanitised(self, path: Path, stage: str, student: str):
         """The student's notebook as nbgrader's autograde prepares it before

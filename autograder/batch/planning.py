@@ -118,8 +118,6 @@ def why_grade(recorded: Recorded | None, digest: str, instructor: str, asked: bo
     """Why a student must be graded now, None if their record stands."""
     if recorded is None:
         return Why.NEW
-    if asked:
-        return Why.ASKED
     if recorded.status == ERROR:
         return Why.RETRY
     if not recorded.digest:
@@ -128,7 +126,7 @@ def why_grade(recorded: Recorded | None, digest: str, instructor: str, asked: bo
         return Why.INSTRUCTOR
     if recorded.digest != digest:
         return Why.WORK_CHANGED
-    return None
+    return Why.ASKED if asked else None
 
 
 def check_names(asked, students) -> list[str]:

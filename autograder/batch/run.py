@@ -128,7 +128,7 @@ class BatchSummary:
 def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None = None, seed: int | None = None,
               feedback: bool = True, progress: bool = True, grade: GradeFunction | None = None,
               curves: CurveFunction | None = None, regrade=(), regrade_all: bool = False,
-              hidden: HiddenDetails | str = HiddenDetails.FULL, nbgrader: Course | bool | None = None
+              hidden: HiddenDetails | str | None = None, nbgrader: Course | bool | None = None
               ) -> BatchSummary:
     """Grade every student of ``root`` not yet graded in ``out`` (or whose
     work changed), with the instructor notebooks of ``source``.
@@ -136,7 +136,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
     regrade: students to grade again whatever their record; regrade_all:
     everyone (also what lets a gradebook take changed instructor notebooks).
     hidden: what results.json and the feedback pages show of the hidden
-    checks.  nbgrader: the course whose nbgrader gradebook receives the
+    checks (None: as in the earlier runs, else everything).  nbgrader: the course whose nbgrader gradebook receives the
     grades (and gives back due dates and the scores given by hand); None:
     the one this gradebook was synced with before, if any; False: none.
     grade and curves replace the engine's functions (tests use stand-ins); they
@@ -146,7 +146,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
     stages = list(select_stages(stages))
     instructor_notebooks(source, stages)
     jobs = check_jobs(jobs)
-    hidden = HiddenDetails.parse(hidden)
+    hidden = HiddenDetails.parse(hidden) if hidden is not None else None
     if out.resolve() == root.resolve():
         raise BatchError("--out must not be the folder of submissions itself")
     found = find_students(root, out)
@@ -161,6 +161,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         if seed is None and not book.settings():   # a new gradebook without --seed: draw one, keep it
             seed = secrets.randbelow(2 ** 31)
         settings = book.adopt_settings({"stages": stages, "seed": seed})
+        hidden = hidden or HiddenDetails.parse(book.meta("hidden", HiddenDetails.FULL.value))
         current = _adopt_instructor(book, digests, regrade_all)
         book.set_meta("source", str(source))
         link = _open_nbgrader(book, nbgrader, stages, source, summary)
@@ -294,9 +295,8 @@ def _write_nbgrader(book: Gradebook, link, surveys: list[Submission], todo: list
         submission = by_name.get(student)
         notebooks = {stage: path for stage, path in (submission.found.items() if submission else [])
                      if student in changed}
-        late, problems = link.write(student, book.raw_report(student), book.human(student),
-                                    submission.timestamps if submission else {}, book.overrides(student),
-                                    notebooks, hidden.value)
+        late, problems = link.write(student, book.raw_report(student), submission.timestamps if submission else {},
+                                    book.overrides(student), notebooks, hidden.value)
         book.set_late(student, late)
         summary.notes += problems
         written += 1
@@ -313,8 +313,8 @@ def push_to_nbgrader(book: Gradebook, student: str) -> str:
 
     with NbgraderGradebook(Course.at(Path(recorded))) as link:
         link.prepare(book.meta("stages", []), Path(book.meta("source")))
-        late, _ = link.write(student, book.raw_report(student), book.human(student), {}, book.overrides(student),
-                             {}, book.meta("hidden", HiddenDetails.FULL.value))
+        late, _ = link.write(student, book.raw_report(student), {}, book.overrides(student), {},
+                             book.meta("hidden", HiddenDetails.FULL.value))
         book.set_late(student, late)
         return link.where
 

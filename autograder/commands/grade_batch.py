@@ -38,9 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grade this student again even if their work did not change (repeatable)")
     parser.add_argument("--regrade-all", action="store_true",
                         help="grade every student again (needed after the instructor notebooks or checks changed)")
-    parser.add_argument("--hidden", choices=[value.value for value in HiddenDetails], default="full",
+    parser.add_argument("--hidden", choices=[value.value for value in HiddenDetails], default=None,
                         help="what results.json and the feedback pages show of the hidden checks: everything, "
-                             "their points only, or nothing until grades are published (default: full)")
+                             "their points only, or nothing until grades are published (default: as in the "
+                             "earlier runs of this --out, else full)")
     parser.add_argument("--nbgrader", action=argparse.BooleanOptionalAction, default=None,
                         help="write the grades into the course's nbgrader gradebook and read back due dates and "
                              "the scores given in formgrader (default: as in the earlier runs of this --out)")

@@ -153,3 +153,46 @@ def test_an_output_folder_inside_root_is_not_a_student(tmp_path):
     assert elsewhere.students == 2 and "holds gradebook.sqlite" in elsewhere.excluded[0]
     with pytest.raises(BatchError, match="must not be the folder of submissions"):
         run(root, root)
+
+
+SCHEMA_2 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE students (student TEXT PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('graded', 'error')),
+    score REAL, max_score REAL, seed INTEGER NOT NULL, error TEXT NOT NULL DEFAULT '',
+    seconds REAL NOT NULL DEFAULT 0, graded_at TEXT NOT NULL, report TEXT NOT NULL DEFAULT '');
+CREATE TABLE stage_scores (student TEXT NOT NULL REFERENCES students (student) ON DELETE CASCADE,
+    stage TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL, PRIMARY KEY (student, stage));
+CREATE TABLE checks (student TEXT NOT NULL REFERENCES students (student) ON DELETE CASCADE,
+    number INTEGER NOT NULL, name TEXT NOT NULL, stage TEXT NOT NULL, visibility TEXT NOT NULL,
+    status TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL, PRIMARY KEY (student, number));
+"""
+
+
+def test_a_gradebook_of_the_previous_schema_is_brought_up_to_date_and_nothing_is_lost(tmp_path):
+    """A gradebook written before digests existed: its students are graded
+    again (it cannot know whose work changed), their old records kept."""
+    import sqlite3
+
+    root = make_root(tmp_path, ["ann", "ben"])
+    out = tmp_path / "out"
+    out.mkdir()
+    old = fake_grade(root / "ann", STAGES, 99)
+    with sqlite3.connect(out / batch.GRADEBOOK_NAME) as db:
+        db.executescript(SCHEMA_2)
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("stages", json.dumps(STAGES)), ("seed", "11"),
+                                                          ("source", json.dumps("kit")), ("schema", '"2"')])
+        db.execute("INSERT INTO students VALUES ('ann', 'graded', ?, ?, 99, '', 1.0, '2024-01-01T00:00:00', ?)",
+                   (old.score, old.max_score, json.dumps(old.to_dict())))
+        db.executemany("INSERT INTO stage_scores VALUES ('ann', ?, ?, ?)",
+                       [(stage.stage, stage.score, stage.max_score) for stage in old.stages])
+    summary = run(root, out)
+    assert summary.repaired == []
+    assert (summary.graded, summary.already) == (2, 0)
+    assert summary.regraded == {"first grading": ["ben"],
+                                "graded by an earlier mlpkit, which kept no digest of their work": ["ann"]}
+    with Gradebook(out / batch.GRADEBOOK_NAME) as book:
+        assert book.meta("schema") == "3"
+        [kept] = book.history("ann")
+        assert (kept["graded_at"], kept["score"]) == ("2024-01-01T00:00:00", old.score)
+        assert kept["replaced_by"] == "graded by an earlier mlpkit, which kept no digest of their work"
+    assert run(root, out).graded == 0

@@ -74,6 +74,12 @@ class StageLink:
     hidden: dict          # check name -> grade cell of the kit's notebook
     points: dict          # check name -> points
 
+    def cell(self, check: str) -> tuple[str, str | None]:
+        """(notebook, cell) of a check in nbgrader's gradebook."""
+        if check in self.hidden:
+            return KIT_NOTEBOOK, self.hidden[check]
+        return self.stage, self.public.get(check) or self.manual.get(check)
+
 
 class NbgraderGradebook:
     """The course's nbgrader gradebook, open."""
@@ -222,9 +228,7 @@ class NbgraderGradebook:
             grades = self._grades(submission)
             missing = result.status is not StageStatus.GRADED
             for check in result.checks:
-                cell = (link.hidden.get(check.name) and (KIT_NOTEBOOK, link.hidden[check.name])) or \
-                    (stage, link.public.get(check.name) or link.manual.get(check.name))
-                grade = grades.get(cell)
+                grade = grades.get(link.cell(check.name))
                 if grade is None:
                     continue
                 if check.manual and not missing:

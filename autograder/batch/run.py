@@ -45,7 +45,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..course import Course, instructor_notebooks, select_stages
@@ -270,8 +270,7 @@ def _plan(book: Gradebook, surveys: list[Submission], out: Path, stages: list, b
         if why is not None:
             grade.append(job)
         elif hidden_changed or name in changed_hand or not _files_there(out / name, feedback):
-            report = book.raw_report(name)
-            render.append(Job(**{**job.__dict__, "report": report.to_dict()}))
+            render.append(replace(job, report=book.raw_report(name).to_dict()))
     return grade + render
 
 

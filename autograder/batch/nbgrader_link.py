@@ -17,8 +17,8 @@ Per student and stage, ``write``:
 * records the submission with nbgrader's timestamp (``timestamp.txt``);
 * sets every public and hidden check's ``auto_score`` to the kit's verdict,
   keeping what a person entered (``manual_score``, extra credit): as
-  nbgrader's own autograde does, a grade re-scored by hand is flagged for
-  review;
+  nbgrader's own autograde does, a grade re-scored by hand whose verdict
+  changed is flagged for review;
 * leaves the written answers to formgrader (a stage whose notebook is
   missing gets 0 for them, as nbgrader's autograde gives);
 * computes the late penalty with nbgrader's late submission plugin (the
@@ -235,8 +235,10 @@ class NbgraderGradebook:
                     if stage in notebooks and grade.manual_score is not None:
                         grade.needs_manual_grade = True   # the answer changed: review it, as nbgrader's autograde asks
                     continue    # formgrader's to grade
-                grade.auto_score = float(check.points)
-                grade.needs_manual_grade = grade.manual_score is not None
+                if grade.auto_score != float(check.points):
+                    # nbgrader's rule: a new autograder score over a score given by hand asks for a review
+                    grade.auto_score = float(check.points)
+                    grade.needs_manual_grade = grade.manual_score is not None
             points = sum(_score(grade) for (notebook, name), grade in grades.items() if name != OVERRIDE_CELL)
             override = overrides.get(stage)
             self._override(grades[(KIT_NOTEBOOK, OVERRIDE_CELL)], submission, override, points)

@@ -140,3 +140,15 @@ def test_integers_stay_integers(tmp_path):
                   "--course", ROOT).returncode == 0
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).getroot().iter("property")}
     assert properties == {"score": "22", "max_score": "22", "seed": "449017000"}
+
+
+def test_nbgrader_asked_for_a_course_without_its_gradebook_is_one_line(tmp_path):
+    from .support.synthetic_class import copy_course
+
+    course = copy_course(tmp_path / "course", STAGES[:1])          # never released: no gradebook.db
+    hand_in(course / "submitted", "ann", STAGES[0], "solution")
+    result = mlpkit("grade-batch", course / "submitted", "--out", tmp_path / "graded", "--stage", STAGES[0],
+                    "--nbgrader", "--no-progress", "--course", course)
+    assert one_line_error(result) == (f"mlpkit: error: the course has no nbgrader gradebook yet "
+                                      f"({course / 'gradebook.db'}): run mlpkit release in the course, which "
+                                      "records the stages in it")

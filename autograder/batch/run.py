@@ -33,8 +33,9 @@ the gradebook lacks; each student's seed is derived from the batch seed
 and their name, so their grade is the same whichever run produced it.
 
 A check that must stop a run before any student is graded (the sandbox's
-confinement, for instance) belongs in ``_preflight``, which runs after the
-arguments are checked and before the gradebook is opened.
+confinement, for instance) belongs in ``run_batch`` after the arguments and
+ROOT are checked (``check_names``) and before anything is read or written
+(``survey``, the gradebook).
 """
 from __future__ import annotations
 
@@ -151,7 +152,6 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         raise BatchError("--out must not be the folder of submissions itself")
     found = find_students(root, out)
     asked = check_names(regrade, found.folders)
-    _preflight()
     surveys = [survey(name, folder.resolve(), stages) for name, folder in found.folders]
     digests = instructor_digests(source, stages)
     summary = BatchSummary(out, students=len(surveys), jobs=jobs, excluded=found.excluded)
@@ -191,11 +191,6 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         summary.errors = book.errors()
     summary.seconds = time.monotonic() - started
     return summary
-
-
-def _preflight() -> None:
-    """Checks that must stop a run before anything is graded (see the
-    module docstring)."""
 
 
 def _adopt_instructor(book: Gradebook, digests: dict, regrade_all: bool) -> str:

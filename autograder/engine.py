@@ -38,7 +38,7 @@ from .plaindata import first
 from .course import STAGES, find_course, hidden_paths, instructor_notebooks, select_stages
 from .errors import CourseError, GradingError
 from .notebooks import PROVIDED, Notebook, NotebookProblem, find_submission, plan_cells, read_notebook, student_names
-from .outcomes import CheckResult, GradeReport, Interruption, StageResult, StageStatus
+from .outcomes import PUBLIC, CheckResult, GradeReport, Interruption, StageResult, StageStatus
 from .sandbox import CheckTimeLimit, Limits, LossReason, Remote, RemoteObject, Sandbox, SessionLost, type_name
 
 MAX_RESTARTS = 10         # new sessions per stage after a timeout or crash
@@ -217,6 +217,19 @@ class StageGrader:
             result.status = status
             for check in self.checks:
                 result.checks.append(self._outcome(check, False, reason, interruption=Interruption.NO_NOTEBOOK))
+        self._manual_questions(pending=False, reason=reason)
+
+    def _manual_questions(self, pending: bool, reason: str = "") -> None:
+        """The instructor notebook's written questions, which a person grades
+        (in formgrader): pending while nobody has, 0 without a notebook."""
+        for cell in self.instructor.manual:
+            for result in self.results:
+                result.checks.append(CheckResult(
+                    self.stage, f"{self.stage} {cell.grade_id}", 0.0, cell.points, PUBLIC, False,
+                    f"{cell.grade_id}: a written answer, graded by hand",
+                    "awaiting manual grading: your instructor grades this answer by hand" if pending else reason,
+                    manual=True, pending=pending,
+                    interruption=Interruption.NONE if pending else Interruption.NO_NOTEBOOK))
 
     def _run(self) -> None:
         notebook = find_submission(self.submission, self.stage)
@@ -228,6 +241,10 @@ class StageGrader:
             student = read_notebook(notebook)
         except NotebookProblem as problem:
             return self._zero(StageStatus.INVALID, str(problem))
+        self._run_checks(student)
+        self._manual_questions(pending=True)
+
+    def _run_checks(self, student: Notebook) -> None:
         cells, problems = plan_cells(self.instructor, student)
         for problem in problems:
             self._problem(problem)

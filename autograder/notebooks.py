@@ -10,6 +10,10 @@ nbgrader metadata), whose roles decide what happens to each:
   becomes a public check;
 * provided cell: taken from the instructor's copy;
 * anything else (markdown, demos, plots, scratch cells) is not run.
+
+The instructor notebook's manually graded cells (``Notebook.manual``:
+written answers and tasks) are questions a person grades in formgrader;
+the engine reports them as pending until someone has.
 """
 from __future__ import annotations
 
@@ -18,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .student_kit import nbcells
-from .student_kit.nbcells import ANSWER, OTHER, PROVIDED, TEST, NotebookProblem
+from .student_kit.nbcells import ANSWER, OTHER, PROVIDED, TEST, ManualCell, NotebookProblem
 
-__all__ = ["ANSWER", "OTHER", "PROVIDED", "TEST", "Cell", "Notebook", "NotebookProblem", "find_submission",
-           "plan_cells", "read_notebook", "student_names"]
+__all__ = ["ANSWER", "OTHER", "PROVIDED", "TEST", "Cell", "ManualCell", "Notebook", "NotebookProblem",
+           "find_submission", "plan_cells", "read_notebook", "student_names"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Cell:
 class Notebook:
     path: Path
     cells: list[Cell] = field(default_factory=list)
+    manual: list[ManualCell] = field(default_factory=list)   # graded by a person, not by the kit
 
     def of_kind(self, kind: str) -> list[Cell]:
         return [cell for cell in self.cells if cell.kind == kind]
@@ -68,8 +73,9 @@ def _defined_names(source: str) -> tuple[str, ...]:
 def read_notebook(path: Path) -> Notebook:
     """Parse a notebook's code cells; raise NotebookProblem with a one-line reason."""
     path = Path(path)
+    cells, manual = nbcells.read_all(path)
     return Notebook(path, [Cell(cell.role, cell.source, cell.grade_id, cell.points, _defined_names(cell.source))
-                           for cell in nbcells.read(path)])
+                           for cell in cells], manual)
 
 
 def plan_cells(instructor: Notebook, student: Notebook) -> tuple:

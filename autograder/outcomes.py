@@ -10,6 +10,11 @@ from each other's text.
 Why something did not go as planned is a typed field, never a phrase to
 search for in a message: ``StageStatus`` for a stage's notebook,
 ``Interruption`` for a check the student's process did not finish.
+
+A written question graded by a person (an nbgrader "manual" cell) is a
+``CheckResult`` with ``manual`` set; until someone grades it (in
+formgrader) it is ``pending``: it earns nothing yet, counts in the stage's
+maximum, and its stage is awaiting manual grading rather than complete.
 """
 from __future__ import annotations
 
@@ -63,6 +68,8 @@ class CheckResult:
     mistake: str = ""          # the named classic mistake recognised, "" if none
     interruption: Interruption = Interruption.NONE
     seconds: float = 0.0
+    manual: bool = False       # its points are given by a person (a written answer), not by the kit
+    pending: bool = False      # no verdict yet: a manual question nobody has graded
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
@@ -90,9 +97,20 @@ class StageResult:
     def max_score(self) -> float:
         return sum(check.max_points for check in self.checks)
 
+    @property
+    def pending(self) -> list[CheckResult]:
+        """The manual questions nobody has graded yet."""
+        return [check for check in self.checks if check.pending]
+
+    @property
+    def awaiting_manual(self) -> bool:
+        """Whether a person still has to grade part of this stage: its score
+        is not final."""
+        return bool(self.pending)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StageResult":
-        data = {key: value for key, value in data.items() if key not in ("score", "max_score")}
+        data = {key: value for key, value in data.items() if key not in ("score", "max_score", "awaiting_manual")}
         data["status"] = StageStatus(data.get("status", StageStatus.GRADED))
         data["checks"] = [CheckResult.from_dict(check) for check in data.get("checks", [])]
         return cls(**data)
@@ -117,6 +135,11 @@ class GradeReport:
     def checks(self) -> list[CheckResult]:
         return [check for stage in self.stages for check in stage.checks]
 
+    @property
+    def awaiting_manual(self) -> list[str]:
+        """The stages with a manual question nobody has graded yet."""
+        return [stage.stage for stage in self.stages if stage.awaiting_manual]
+
     def stage(self, name: str) -> StageResult | None:
         return next((stage for stage in self.stages if stage.stage == name), None)
 
@@ -127,6 +150,7 @@ class GradeReport:
         for stage, result in zip(data["stages"], self.stages):
             stage["status"] = result.status.value
             stage["score"], stage["max_score"] = result.score, result.max_score
+            stage["awaiting_manual"] = result.awaiting_manual
             for check in stage["checks"]:
                 check["interruption"] = Interruption(check["interruption"]).value
         data["score"], data["max_score"] = self.score, self.max_score

@@ -120,6 +120,10 @@ def generate_notebooks(release: Release) -> None:
     """nbgrader generate_assignment STAGE --force, for every chosen stage."""
     api = _nbgrader_api(release)
     for stage in release.stages:
+        # Only the stage's own notebook: the gradebook may hold another one for
+        # the stage, the kit's hidden checks (batch/nbgrader_link.py), which
+        # nbgrader would otherwise refuse to keep once students have submitted.
+        api.coursedir.notebook_id = stage
         result = api.generate_assignment(stage, force=True, create=True)
         if not result["success"]:
             raise ReleaseError(f"nbgrader could not generate {stage}: {_nbgrader_error(result)}")

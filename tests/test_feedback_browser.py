@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import workers
+from autograder.course import instructor_path
+from autograder.notebooks import read_notebook
 from autograder.reports import feedback
 from autograder.reports.results_json import results_json
 
@@ -57,6 +59,10 @@ window.addEventListener("load", () => {
   document.body.appendChild(pre);
 });
 </script>"""
+
+
+def manual_questions(stage: str) -> list:
+    return read_notebook(instructor_path(SOURCE, stage)).manual
 
 
 def chromium(tmp_path: Path, *args) -> subprocess.CompletedProcess:
@@ -116,20 +122,25 @@ def test_every_check_is_a_row_with_its_points_and_message(pages, student, stage,
     assert report["title"] == f"{feedback.stage_title(stage)} - feedback for {student}"
     assert report["h1"] == feedback.stage_title(stage)
     assert report["fetched"] == [], "the page must load nothing: everything is embedded"
-    assert [row["check"] for row in report["rows"]] == [t["name"] for t in tests] != []
+    # Written answers await a grader: a row on the page, not yet a test in results.json.
+    waiting = [row for row in report["rows"] if row["result"] == "… awaiting grading"]
+    rows = [row for row in report["rows"] if row not in waiting]
+    assert [row["check"] for row in rows] == [t["name"] for t in tests] != []
     checks = {check.name: check for check in pages[student][2].checks()}
-    for row, test in zip(report["rows"], tests):
+    for row, test in zip(rows, tests):
         assert float(row["points"]) == test["score"] and float(row["max"]) == test["max_score"]
         assert row["result"] == ("✓ passed" if test["status"] == "passed" else "✗ failed")
         assert row["message"] == feedback.check_text(checks[row["check"]], True).strip()
         if test["status"] != "passed":
             assert test["output"].strip().splitlines()[0] in row["message"]
         assert row["height"] > 0
+    assert [row["check"] for row in waiting] == [f"{stage} {cell.grade_id}" for cell in manual_questions(stage)]
     score = sum(t["score"] for t in tests)
-    assert report["score"] == f"{score:g} / {sum(t['max_score'] for t in tests):g}"
+    most = sum(t["max_score"] for t in tests) + sum(float(row["max"]) for row in waiting)
+    assert report["score"] == f"{score:g} / {most:g}"
     if student == "stubber":
-        assert score == 0 and all(row["result"] == "✗ failed" for row in report["rows"])
-        assert any("NotImplementedError" in row["message"] for row in report["rows"])
+        assert score == 0 and all(row["result"] == "✗ failed" for row in rows)
+        assert any("NotImplementedError" in row["message"] for row in rows)
 
 
 EXPECTED_IMAGES = {

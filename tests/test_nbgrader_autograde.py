@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograder import release
 
-from .support.stage_notebooks import ROOT, STAGES, existing_stages, graded, need_solution, solution_path
+from .support.stage_notebooks import ROOT, STAGES, existing_stages, graded, need_solution, solution_path, written
 
 pytestmark = pytest.mark.slow
 
@@ -88,17 +88,17 @@ def autograded(tmp_path_factory):
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_solutions_get_full_marks(stage, autograded):
-    points = graded(need_solution(stage))
+    points, answers = graded(need_solution(stage)), written(need_solution(stage))
     score, max_score, cells = autograded["solver"][stage]
-    assert max_score == sum(points.values()) > 0
-    assert cells == points, "every test cell scores its full points"
-    assert score == max_score
+    assert max_score == sum(points.values()) + sum(answers.values()) > 0
+    assert cells == {**points, **dict.fromkeys(answers, 0.0)}, "every test cell scores its full points"
+    assert score == sum(points.values()), "written answers wait for a grader in formgrader"
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_stubs_score_zero(stage, autograded):
-    points = graded(need_solution(stage))
+    points, answers = graded(need_solution(stage)), written(need_solution(stage))
     score, max_score, cells = autograded["stubber"][stage]
-    assert max_score == sum(points.values())
-    assert cells == dict.fromkeys(points, 0.0)
+    assert max_score == sum(points.values()) + sum(answers.values())
+    assert cells == dict.fromkeys({**points, **answers}, 0.0)
     assert score == 0

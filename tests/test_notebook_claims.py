@@ -318,8 +318,9 @@ def test_what_the_gradient_check_bounds_separate():
 def test_intro_gives_the_title_and_the_point_total(stage):
     intro = source(notebook_cells(stage)[0])
     assert re.match(rf"# Stage {int(stage[:2])} · \S", intro)
-    points = sum(float(nbgrader(c).get("points", 0)) for c in notebook_cells(stage) if nbgrader(c).get("grade"))
-    assert f"{points:g} points in all" in flat(intro)
+    points = sum(float(nbgrader(c).get("points", 0)) for c in notebook_cells(stage)
+                 if nbgrader(c).get("grade") and c["cell_type"] == "code")     # the test cells; written answers
+    assert f"{points:g} points in all" in flat(intro)                           # give their points themselves
 
 
 # ------------------------------------------- 05: the standardising example

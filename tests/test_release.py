@@ -27,7 +27,7 @@ from autograder.errors import UserError
 from .support import sample_course
 from .support.stage_notebooks import (
     ASSIGNMENTS, IGNORED, KIT_FILES, ROOT, STAGES, STUDENT_KIT, cells, existing_stages, files_under,
-    need_solution, regions, release_path, solution_path, source,
+    need_solution, regions, release_path, source,
 )
 
 # What students write in each stage (docs/authoring-notebooks.md): the

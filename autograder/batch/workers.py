@@ -82,28 +82,45 @@ def engine_curves(folder: Path, stages: list, seed: int, source: Path) -> dict:
 def grade_student(job: Job, grade: GradeFunction | None = None, curves: CurveFunction | None = None
                   ) -> StudentRecord:
     """Grade one student and write their files; never raises for a grading
-    failure: that becomes the record of an error."""
-    from ..reports.results_json import results_json
-
+    failure: that becomes the record of an error.  A job carrying a
+    ``report`` is not graded: its files are written again from it (another
+    ``--hidden``, new scores given by hand)."""
     started = time.monotonic()
     folder = job.out / job.student
     _remove_temporaries(folder)
-    try:
-        report = (grade or engine_grade)(job.folder, list(job.stages), job.seed, job.source)
-    except Exception as error:  # noqa: BLE001 - the kit's failure, recorded against the student
-        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        return StudentRecord(job.student, ERROR, job.seed, error=f"grading failed: {detail}",
-                             seconds=time.monotonic() - started)
-    results = results_json(report)
+    if job.report is not None:
+        report = GradeReport.from_dict(job.report)
+    else:
+        try:
+            report = (grade or engine_grade)(job.folder, list(job.stages), job.seed, job.source)
+        except Exception as error:  # noqa: BLE001 - the kit's failure, recorded against the student
+            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            return StudentRecord(job.student, ERROR, job.seed, error=f"grading failed: {detail}",
+                                 seconds=time.monotonic() - started, digest=job.digest, instructor=job.instructor,
+                                 why=job.why)
+    write_files(job, report, curves)
+    return StudentRecord(job.student, GRADED, job.seed, report, seconds=time.monotonic() - started,
+                         digest=job.digest, instructor=job.instructor, why=job.why)
+
+
+def write_files(job: Job, report: GradeReport, curves: CurveFunction | None = None) -> None:
+    """``OUT/<student>/results.json`` and, if asked, the feedback pages, from
+    the report with the scores given by hand, showing of the hidden checks
+    what ``job.hidden`` allows."""
+    from ..reports.results_json import results_json
+    from .grades import merge
+
+    folder = job.out / job.student
+    shown = merge(report, list(job.human))
+    results = results_json(shown, job.hidden)
     if job.feedback:
         try:
             from ..reports import feedback
             plotted = (curves or engine_curves)(job.folder, list(job.stages), job.seed, job.source)
-            feedback.write_student(folder, job.student, report, plotted, job.stages)
+            feedback.write_student(folder, job.student, shown, plotted, job.stages, job.hidden)
         except Exception:  # noqa: BLE001 - a missing page must not lose the grade
             results.setdefault("extra_data", {})["feedback_error"] = traceback.format_exc(limit=3)
     write_atomic(folder / "results.json", json.dumps(results, indent=2) + "\n")
-    return StudentRecord(job.student, GRADED, job.seed, report, seconds=time.monotonic() - started)
 
 
 def _remove_temporaries(folder: Path) -> None:

@@ -24,6 +24,7 @@ from ..outcomes import CheckResult, GradeReport, StageResult, StageStatus
 from . import charts
 from .page import document, esc, figure_block, table, verdict
 from .text import align_arrays, points as _points
+from .visibility import HiddenDetails, shown, withheld, withheld_note
 
 INDEX = "index.html"
 
@@ -46,13 +47,16 @@ table.checks col.result { width: 7rem; }
 
 # ------------------------------------------------------------------ files
 
-def write_student(folder: Path, student: str, report: GradeReport, curves: dict, stages) -> list[Path]:
+def write_student(folder: Path, student: str, report: GradeReport, curves: dict, stages,
+                  hidden: HiddenDetails | str = HiddenDetails.FULL) -> list[Path]:
     """Write ``folder/feedback/<stage>.html`` for every stage and
-    ``folder/feedback/index.html``; returns the paths written."""
-    written = []
+    ``folder/feedback/index.html``; returns the paths written.  ``hidden``
+    says what the pages show of the hidden checks (``visibility.py``)."""
+    written, whole, report = [], report, shown(report, hidden)
     for stage in stages:
+        note = withheld(whole.stage(stage) or StageResult(stage), hidden)
         page = stage_page(student, stage, report.stage(stage) or StageResult(stage), curves.get(stage),
-                          _reference(stage))
+                          _reference(stage), withheld_note(note) if note else "")
         path = Path(folder) / "feedback" / f"{stage}.html"
         write_atomic(path, page)
         written.append(path)
@@ -103,8 +107,10 @@ def check_text(check: CheckResult, graded: bool) -> str:
     return f"{message}\n\nChecked: {described}" if described else message
 
 
-def stage_page(student: str, stage: str, result: StageResult, curves: dict | None, reference: dict | None) -> str:
-    """The HTML page of one student's stage."""
+def stage_page(student: str, stage: str, result: StageResult, curves: dict | None, reference: dict | None,
+               withheld: str = "") -> str:
+    """The HTML page of one student's stage; ``withheld`` is the line saying
+    that hidden checks are left out until grades are published."""
     graded = result.status is StageStatus.GRADED
     passed = sum(check.passed for check in result.checks)
     parts = [f"<h1>{esc(stage_title(stage))}</h1>",
@@ -114,6 +120,11 @@ def stage_page(student: str, stage: str, result: StageResult, curves: dict | Non
     banner = not_graded_banner(result)
     if banner:
         parts.append(f"<p class=\"banner\" id=\"not-graded\"><strong>Not graded.</strong> {esc(banner)}</p>")
+    if withheld:
+        parts.append(f"<p class=\"note\" id=\"withheld\">{esc(withheld)}</p>")
+    if result.awaiting_manual:
+        parts.append("<p class=\"note\" id=\"awaiting\">Your written answers are not graded yet: the points "
+                     "above will grow once your instructor has read them.</p>")
     notes = result.problems if graded else result.problems[1:]
     if notes:
         parts.append("<section id=\"notes\" aria-labelledby=\"notes-title\">\n"
@@ -121,11 +132,13 @@ def stage_page(student: str, stage: str, result: StageResult, curves: dict | Non
                      + "\n".join(f"<p class=\"note\">{esc(note)}</p>" for note in notes) + "\n</section>")
     rows, attributes = [], []
     for number, check in enumerate(result.checks, start=1):
-        rows.append([f"{esc(short_name(check))}<br><span class=\"kind\">{esc(check.visibility)} check</span>",
+        kind = "written answer" if check.manual else f"{check.visibility} check"
+        rows.append([f"{esc(short_name(check))}<br><span class=\"kind\">{esc(kind)}</span>",
                      f"{_points(check.points)} / {_points(check.max_points)}",
-                     verdict(check.passed),
+                     verdict(check.passed, pending=check.pending),
                      f"<pre>{esc(check_text(check, graded))}</pre>"])
-        attributes.append(f"class=\"check {'passed' if check.passed else 'failed'}\" id=\"check-{number}\" "
+        state = "awaiting" if check.pending else "passed" if check.passed else "failed"
+        attributes.append(f"class=\"check {state}\" id=\"check-{number}\" "
                           f"data-check=\"{esc(check.name)}\" data-points=\"{_points(check.points)}\" "
                           f"data-max-points=\"{_points(check.max_points)}\"")
     checks = table(f"The {len(result.checks)} checks of {stage_title(stage).lower()}, with your points",

@@ -45,6 +45,7 @@ thead th { border-bottom: 2px solid #4a4f55; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .passed { color: #116329; font-weight: 600; }
 .failed { color: #b3261e; font-weight: 600; }
+.awaiting { color: #4b4b4b; font-style: italic; }
 .muted { color: #4a4f55; }
 .kind { font-size: .875rem; color: #4a4f55; }
 pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .9rem; margin: 0;
@@ -104,8 +105,11 @@ def table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>")
 
 
-def verdict(passed: bool) -> str:
-    """Passed or failed, in a word and a symbol as well as a colour."""
+def verdict(passed: bool, pending: bool = False) -> str:
+    """Passed, failed or awaiting a person's grading, in words and a symbol
+    as well as a colour."""
+    if pending:
+        return "<span class=\"awaiting\"><span aria-hidden=\"true\">… </span>awaiting grading</span>"
     return ("<span class=\"passed\"><span aria-hidden=\"true\">✓ </span>passed</span>" if passed else
             "<span class=\"failed\"><span aria-hidden=\"true\">✗ </span>failed</span>")
 

@@ -17,12 +17,13 @@ def table(report: GradeReport, width: int = 72) -> str:
             reason = first_line(stage.problems[0], 200) if stage.problems else stage.status.value
             lines.append(f"     {stage.stage}: not graded ({stage.status.value}): {reason}; every check scores 0")
         for check in stage.checks:
-            mark = "ok  " if check.passed else "FAIL"
+            mark = "todo" if check.pending else "ok  " if check.passed else "FAIL"
             earned = f"{points(check.points)}/{points(check.max_points)}"
             note = "" if check.passed or not graded else first_line(check.message, width)
             lines.append(f"{mark} {check.name:<{name_width}} {earned:>7}  {note}".rstrip())
         lines.append(f"     {stage.stage + ' total':<{name_width}} "
-                     f"{points(stage.score) + '/' + points(stage.max_score):>7}")
+                     f"{points(stage.score) + '/' + points(stage.max_score):>7}"
+                     + ("  awaiting manual grading" if stage.awaiting_manual else ""))
         for problem in stage.problems[0 if graded else 1:]:
             lines.append(f"     note: {first_line(problem, 200)}")
         lines.append("")

@@ -12,6 +12,12 @@ def points(value: float) -> str:
     return str(int(value)) if value.is_integer() else f"{value:.6g}"
 
 
+def number(value: float) -> int | float:
+    """A number for JSON as people write it: 12, not 12.0; 0.5 stays 0.5."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
 def first_line(text: str, width: int) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= width else line[: width - 3] + "..."

@@ -13,6 +13,10 @@ A cell's role:
 * ``other``: markdown is skipped; any other code cell (demos, plots,
   scratch work) is ``other``.
 
+Cells a person grades (``manual_cells``): nbgrader's manually graded
+answers (``grade`` and ``solution``, usually markdown) and tasks
+(``task``), each worth ``points``; nobody's code checks them.
+
 Notebooks are read as plain JSON, not validated: a notebook Jupyter opens
 is read even if a strict validator would complain about a detail.
 """
@@ -77,6 +81,32 @@ def code_cells(notebook) -> list[CodeCell]:
     return cells
 
 
+@dataclass(frozen=True)
+class ManualCell:
+    """A cell graded by a person in formgrader: a written answer or a task."""
+
+    grade_id: str
+    points: float
+    cell_type: str     # "markdown" or "code"
+
+
+def manual_cells(notebook) -> list[ManualCell]:
+    """The manually graded cells of a notebook given as parsed JSON, in order."""
+    if type(notebook) is not dict or type(notebook.get("cells")) is not list:
+        raise NotebookProblem("not a valid notebook (no list of cells; was it saved by Jupyter in nbformat 4?)")
+    found = []
+    for raw in notebook["cells"]:
+        grading = raw.get("metadata", {}).get("nbgrader") if type(raw) is dict and type(raw.get("metadata")) is dict \
+            else None
+        if type(grading) is not dict:
+            continue
+        manual = (grading.get("grade") is True and grading.get("solution") is True) or grading.get("task") is True
+        _, grade_id, points = role_of(raw["metadata"])
+        if manual and grade_id:
+            found.append(ManualCell(grade_id, points, "markdown" if raw.get("cell_type") == "markdown" else "code"))
+    return found
+
+
 def load(path: Path) -> dict:
     """A notebook file as parsed JSON; NotebookProblem with a one-line reason."""
     path = Path(path)
@@ -96,8 +126,15 @@ def load(path: Path) -> dict:
 
 def read(path: Path) -> list[CodeCell]:
     """The code cells of a notebook file; NotebookProblem with a one-line reason."""
+    return read_all(path)[0]
+
+
+def read_all(path: Path) -> tuple[list[CodeCell], list[ManualCell]]:
+    """The code cells and the manually graded cells of a notebook file;
+    NotebookProblem with a one-line reason."""
     try:
-        return code_cells(load(path))
+        notebook = load(path)
+        return code_cells(notebook), manual_cells(notebook)
     except NotebookProblem as problem:
         text = str(problem)
         raise NotebookProblem(text if text.startswith(Path(path).name) else f"{Path(path).name} is {text}") from None

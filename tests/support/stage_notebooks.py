@@ -57,9 +57,17 @@ def nbgrader(cell: dict) -> dict:
 
 
 def graded(path: Path) -> dict[str, float]:
-    """grade_id -> points of every graded test cell, in notebook order."""
+    """grade_id -> points of every graded test cell, in notebook order (a
+    written answer, graded by hand, is not a test cell)."""
     return {nbgrader(c)["grade_id"]: float(nbgrader(c).get("points", 0))
-            for c in cells(path) if nbgrader(c).get("grade")}
+            for c in cells(path) if nbgrader(c).get("grade") and not nbgrader(c).get("solution")}
+
+
+def written(path: Path) -> dict[str, float]:
+    """grade_id -> points of every written answer (an nbgrader manually
+    graded cell), in notebook order."""
+    return {nbgrader(c)["grade_id"]: float(nbgrader(c).get("points", 0))
+            for c in cells(path) if nbgrader(c).get("grade") and nbgrader(c).get("solution")}
 
 
 def regions(text: str, begin: str, end: str) -> list[str]:

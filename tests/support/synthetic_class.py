@@ -118,3 +118,46 @@ def make_class(root: Path, students: int, seed: int = 0, stages=None) -> dict:
             (folder / f"{stage}.ipynb").write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
             manifest[student][stage] = what
     return manifest
+
+
+# ------------------------------------------------- one student at a time
+
+def notebook_of(stage: str, kind: str = "solution", seed: int = 0) -> dict:
+    """A stage's notebook as a student hands it in: "solution" (markers
+    removed), "stub" (the release) or "mistake" (one random mistake)."""
+    if kind == "solution":
+        return _plain(SOLUTIONS / stage / f"{stage}.ipynb")
+    if kind == "stub":
+        return json.loads((ASSIGNMENTS / stage / f"{stage}.ipynb").read_text("utf-8"))
+    if kind == "mistake":
+        return mistaken_notebook(stage, random.Random(seed))[0]
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def hand_in(root: Path, student: str, stage: str, kind: str = "solution", layout: str = "nbgrader",
+            name: str | None = None, timestamp: str | None = None, seed: int = 0) -> Path:
+    """Write one student's notebook for one stage; returns its path.
+    layout "nbgrader" (``<student>/<stage>/<stage>.ipynb``, with nbgrader's
+    ``timestamp.txt`` beside it if given) or "flat" (``<student>/<name>``)."""
+    folder = Path(root) / student / stage if layout == "nbgrader" else Path(root) / student
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{stage}.ipynb")
+    path.write_text(json.dumps(notebook_of(stage, kind, seed), indent=1) + "\n", encoding="utf-8")
+    if timestamp is not None:
+        (folder / "timestamp.txt").write_text(timestamp + "\n", encoding="utf-8")
+    return path
+
+
+def copy_course(folder: Path, stages, config_lines: str = "") -> Path:
+    """A course folder: the repository's nbgrader_config.py (plus
+    ``config_lines``) and the solutions notebooks of ``stages``."""
+    import shutil
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+                                               + config_lines, encoding="utf-8")
+    for stage in stages:
+        shutil.copytree(SOLUTIONS / stage, folder / "solutions" / stage,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return folder

@@ -59,7 +59,8 @@ def _notebook(stage: str, change) -> dict | None:
     if change == "exit":
         edit = ("relu", "a = np.maximum(0.0, z)", "import os\n    os._exit(3)")
     elif change:
-        edit = next((cell, find, replace) for s, cell, find, replace, name in MISTAKES if name == change and s == stage)
+        edit = next((cell, find, replace) for s, cell, find, replace, name, _ in MISTAKES
+                    if name == change and s == stage)
     for cell in notebook["cells"]:
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         if edit and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == edit[0]:

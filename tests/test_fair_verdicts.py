@@ -74,7 +74,7 @@ def test_every_public_check_says_what_it_checks():
     for stage in STAGES:
         for cell in cells(solution_path(stage)):
             grading = nbgrader(cell)
-            if not grading.get("grade"):
+            if not grading.get("grade") or grading.get("solution"):   # a written answer is no test cell
                 continue
             first = source(cell).splitlines()[0]
             match = re.match(r"^# Test \((\d+) points?\): (.+)$", first)

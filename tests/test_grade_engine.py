@@ -123,7 +123,7 @@ def test_typical_mistakes_cost_points_in_their_functions_checks_only(grader, tmp
     it (on two seeds)."""
     builders.write(builders.edit_answer(builders.solution(stage), cell, old, new), tmp_path, stage)
     for graded in grader.grade_seeds(tmp_path, [SEED, SEED + 1], stages=[stage]):
-        failed = [c for c in graded.stages[0].checks if not c.passed]
+        failed = [c for c in graded.stages[0].checks if not c.passed and not c.manual]   # written answers aside
         assert failed, f"the mistake in {cell} went unnoticed"
         assert all(c.message for c in failed)
         assert {check_function(stage, c.name) for c in failed} == {function}, [c.name for c in failed]

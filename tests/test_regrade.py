@@ -127,10 +127,10 @@ def test_changed_instructor_notebooks_are_never_mixed_with_old_grades(tmp_path):
     assert grade_batch(root, out, course=course).returncode == 0
     csv_before = (out / "grades.csv").read_text()
 
-    change_points(course, "test_sigmoid_values", 3)
+    change_points(course, "test_sigmoid_values", 4)
     refused = one_line_error(grade_batch(root, out, course=course))
     assert refused.startswith("mlpkit: error: the instructor notebooks or checks changed since ")
-    assert "01_activations (test_sigmoid_values: 2 -> 3 points, 22 -> 23 points in all)" in refused
+    assert "01_activations (test_sigmoid_values: 3 -> 4 points, 22 -> 23 points in all)" in refused
     assert "Run again with --regrade-all to regrade every student with them" in refused
     assert (out / "grades.csv").read_text() == csv_before
 

@@ -75,8 +75,11 @@ def grade_implementation(name: str, seeds: list[int], grader: Grader | None = No
                 grader.close()
     results = []
     for report in reports:
-        failed = [check for check in report.checks() if not check.passed]
-        results.append(SeedResult(name, report.seed, report.score, report.max_score, [c.name for c in failed],
+        # Written answers are graded by a person, not by the kit: they are no verdict of its checks.
+        checks = [check for check in report.checks() if not check.manual]
+        failed = [check for check in checks if not check.passed]
+        results.append(SeedResult(name, report.seed, report.score, sum(c.max_points for c in checks),
+                                  [c.name for c in failed],
                                   {c.name: c.message.strip().splitlines()[0] if c.message.strip() else ""
                                    for c in failed}))
     return results
@@ -131,7 +134,7 @@ def mistake_results(seeds: list[int]) -> list[tuple[tuple, list[str], set[str]]]
             folder = Path(base) / str(number)
             builders.write(builders.edit_answer(builders.solution(stage), cell, old, new), folder, stage)
             failed = sorted({check.name for report in grader.grade_seeds(folder, seeds, stages=[stage])
-                             for check in report.checks() if not check.passed})
+                             for check in report.checks() if not check.passed and not check.manual})
             found.append((mistake, failed, {check_function(stage, name) for name in failed}))
     return found
 

@@ -93,7 +93,7 @@ def compare(chosen: list[Submission], grader, base: Path, seed: int, workers: in
         for submission in chosen:
             report = grader.grade(folders[submission.name], stages=submission.stages, seed=seed)
             graded[submission.name] = {stage.stage: {c.name.split(" ", 1)[1]: c.passed for c in stage.checks
-                                                     if c.visibility == "public"} for stage in report.stages}
+                                                     if c.visibility == "public" and not c.manual} for stage in report.stages}
         results = {}
         for submission in chosen:
             local, output = running[submission.name].result()

@@ -70,6 +70,13 @@ def oldest_allowed_python() -> str:
     return sys.executable
 
 
+def students_shell() -> dict[str, str]:
+    """This process's environment without what points Python, Jupyter or
+    pytest at the kit's own checkout (PYTHONPATH, an active venv, ...)."""
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith(("PYTHON", "VIRTUAL_ENV", "CONDA", "JUPYTER", "MPLBACKEND", "PYTEST"))}
+
+
 def test_the_readme_gives_one_install_line_everywhere():
     posix, windows = commands("posix"), commands("windows")
     assert posix[-1] == windows[-1] == "python -m pip install -r requirements.txt"
@@ -102,9 +109,7 @@ def student(tmp_path_factory):
                         f"python -m jupyter nbconvert --to notebook --execute --allow-errors --inplace "
                         f"{STAGE}/{STAGE}.ipynb",
                         f"python -m pytest -p no:cacheprovider {STAGE} || true"])
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PYTHON", "VIRTUAL_ENV", "CONDA", "JUPYTER", "MPLBACKEND", "PYTEST"))}
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", COLUMNS="120")
+    env = {**students_shell(), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "120"}
     done = subprocess.run(["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:])
     return folder, python, nbformat.read(str(notebook), as_version=4), done.stdout
@@ -116,7 +121,7 @@ def test_a_fresh_environment_has_only_what_the_readme_installs(student):
     config = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
     assert "include-system-site-packages = false" in config
     listed = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "list", "--format=freeze"],
-                            capture_output=True, text=True, check=True).stdout.lower()
+                            env=students_shell(), capture_output=True, text=True, check=True).stdout.lower()
     installed = {line.split("==")[0].replace("_", "-") for line in listed.splitlines()}
     assert {"numpy", "matplotlib", "pytest", "notebook", "jupyterlab", "ipykernel"} <= installed
     assert not {"mlpkit", "nbgrader", "hypothesis"} & installed

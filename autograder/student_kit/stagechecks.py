@@ -698,8 +698,12 @@ def find_notebook(stage: str, kernel: dict) -> Path | None:
     Code) names, else ``<stage>.ipynb`` in the kernel's folder."""
     named = [kernel.get("__session__"), kernel.get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")]
     for name in named:
-        if isinstance(name, str) and name.endswith(".ipynb") and Path(name).is_file():
-            return Path(name)
+        if not (isinstance(name, str) and name.endswith(".ipynb")):
+            continue
+        # Absolute, or relative to the server's root folder: the kernel runs in the notebook's own.
+        for candidate in (Path(name), Path.cwd() / Path(name).name):
+            if candidate.is_file():
+                return candidate
     for candidate in (Path.cwd() / f"{stage}.ipynb", Path.cwd() / stage / f"{stage}.ipynb"):
         if candidate.is_file():
             return candidate

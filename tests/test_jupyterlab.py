@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .support.handed_in import copy_release, make_mistake, paste_answers
+from .support.handed_in import apply_mistake, copy_release, paste_answers
 from .support.stage_notebooks import ASSIGNMENTS, STUDENT_KIT, release_path, solution_path
 from .support.student_env import points_table, run_pytest
 from .support.student_mistakes import MISTAKES
@@ -160,8 +160,7 @@ def lab(tmp_path_factory):
     folder = copy_release(base / "course")
     notebook = release_path(folder, STAGE)
     paste_answers(notebook, solution_path(STAGE))
-    _, answer, old, new, _ = next(mistake for mistake in MISTAKES if mistake[0] == STAGE)
-    make_mistake(notebook, answer, old, new)
+    apply_mistake(notebook, next(mistake for mistake in MISTAKES if mistake[0] == STAGE))
     scratch = base / "scratch"
     scratch.mkdir()
     session = Lab(folder, scratch)

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .support.handed_in import copy_release, make_mistake, paste_answers
+from .support.handed_in import apply_mistake, copy_release, paste_answers
 from .support.stage_notebooks import ASSIGNMENTS, STUDENT_KIT, release_path, solution_path
 from .support.student_env import points_table
 from .support.student_mistakes import MISTAKES
@@ -98,8 +98,7 @@ def student(tmp_path_factory):
     folder = copy_release(base / "course")
     notebook = release_path(folder, STAGE)
     paste_answers(notebook, solution_path(STAGE))
-    _, answer, old, new, _ = next(mistake for mistake in MISTAKES if mistake[0] == STAGE)
-    make_mistake(notebook, answer, old, new)
+    apply_mistake(notebook, next(mistake for mistake in MISTAKES if mistake[0] == STAGE))
 
     python = oldest_allowed_python()
     bin_dir = base / "bin"          # `python3` on the PATH is the interpreter chosen above

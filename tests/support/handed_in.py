@@ -68,6 +68,12 @@ def make_mistake(notebook: Path, answer: str, old: str, new: str) -> None:
     _edit(notebook, change)
 
 
+def apply_mistake(notebook: Path, mistake: tuple) -> None:
+    """A MISTAKES entry: (stage, answer cell, old text, new text, ...)."""
+    _, answer, old, new = mistake[:4]
+    make_mistake(notebook, answer, old, new)
+
+
 def break_answers(notebook: Path, breakage: str) -> None:
     """Every stub's ``raise NotImplementedError()`` replaced by ``breakage``."""
     _edit(notebook, lambda grade_id, source: _STUB.sub(lambda m: m["indent"] + breakage, source))
@@ -104,6 +110,6 @@ def handed_in(base: Path, kind: str) -> Path:
         elif kind != "stubs":
             raise ValueError(f"unknown kind of hand-in: {kind}")
     if kind.startswith("mistakes-"):
-        for stage, (_, answer, old, new, _) in mistakes_by_stage(int(kind.split("-")[1])).items():
-            make_mistake(release_path(folder, stage), answer, old, new)
+        for stage, mistake in mistakes_by_stage(int(kind.split("-")[1])).items():
+            apply_mistake(release_path(folder, stage), mistake)
     return folder

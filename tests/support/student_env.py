@@ -9,12 +9,14 @@ plugins are not auto-loaded either.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -90,8 +92,14 @@ def start_pytest(release: Path, *args: str, runner_folder: Path, env: dict | Non
     """``python -m pytest ARGS`` in ``release``, started, not waited for;
     ``env`` adds environment variables."""
     blocked = blocked_modules(tuple(sorted(requirements(release))))
-    runner = runner_folder / "student_pytest.py"
-    runner.write_text(RUNNER.format(blocked=sorted(blocked)), encoding="utf-8")
+    # One file per content, written whole before it is used: pytest runs
+    # started one after another must never read a file another is rewriting.
+    text = RUNNER.format(blocked=sorted(blocked))
+    runner = runner_folder / f"student_pytest_{hashlib.sha256(text.encode()).hexdigest()[:12]}.py"
+    if not runner.is_file():
+        partial = runner.with_name(f"{runner.stem}.{os.getpid()}.{threading.get_ident()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, runner)
     extra = env or {}
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "PYTHON"))}
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="120", **extra)

@@ -35,7 +35,7 @@ from .student_kit.nbcells import TEST, code_cells
 
 STUDENT_KIT = Path(__file__).resolve().parent / "student_kit"
 # What the students get beside the stage folders, copied verbatim.
-KIT_FILES = ("conftest.py", "nbcells.py", "pytest.ini", "requirements.txt", "README.md")
+KIT_FILES = ("conftest.py", "stagechecks.py", "nbcells.py", "pytest.ini", "requirements.txt", "README.md")
 
 
 @dataclass

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.release import KIT_FILES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
@@ -52,7 +54,7 @@ def test_the_wheel_holds_every_subpackage_and_the_student_kit(wheel):
     packages = {path.parent.relative_to(ROOT).as_posix() for path in (ROOT / "autograder").rglob("__init__.py")}
     for package in packages | {"reference"}:
         assert f"{package}/__init__.py" in names, f"the wheel leaves out {package}"
-    for name in ("conftest.py", "nbcells.py", "pytest.ini", "requirements.txt", "README.md"):
+    for name in KIT_FILES:
         assert f"autograder/student_kit/{name}" in names
     assert "autograder/sandbox/runner.py" in names
     assert not [name for name in names if name.startswith(("tests/", "tools/", "benchmarks/"))]

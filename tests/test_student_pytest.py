@@ -11,39 +11,18 @@ made-up stage (tests/sample_course.py), whose every cell is known.
 """
 from __future__ import annotations
 
-import json
 import shutil
 
+import nbformat
 import pytest
-
-from autograder import release
+from nbclient import NotebookClient
 
 from .support import sample_course
-from .support.stage_notebooks import ASSIGNMENTS, STAGES, graded, need_solution, release_path, solution_path
-from .support.student_env import points_table, run_pytest, start_pytest
+from .support.handed_in import handed_in
+from .support.stage_notebooks import ASSIGNMENTS, STAGES, graded, need_solution, release_path
+from .support.student_env import points_table, release_sample, run_pytest, start_pytest, student_copy
 
 pytestmark = pytest.mark.slow
-
-
-def copy_release(target):
-    shutil.copytree(ASSIGNMENTS, target, ignore=shutil.ignore_patterns(
-        "__pycache__", ".pytest_cache", ".ipynb_checkpoints"))
-    return target
-
-
-def paste_answers(release_notebook, solution_notebook) -> None:
-    """The release notebook as a student who wrote the solutions would hand
-    it in: each answer cell replaced by the solutions notebook's cell of the
-    same grade_id, everything else (tests without hidden parts) as released."""
-    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"]
-               for c in json.loads(solution_notebook.read_text(encoding="utf-8"))["cells"]
-               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    notebook = json.loads(release_notebook.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if grading.get("solution"):
-            cell["source"] = answers[grading["grade_id"]]
-    release_notebook.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -54,15 +33,8 @@ def student_runs(tmp_path_factory):
     if not ASSIGNMENTS.is_dir():
         pytest.fail("no assignments/ folder: run `mlpkit release`")
     base = tmp_path_factory.mktemp("student")
-    stubs = copy_release(base / "stubs")
-    solved = copy_release(base / "solutions")
-    answered = copy_release(base / "answers")
-    for stage in STAGES:
-        if solution_path(stage).is_file() and release_path(solved, stage).is_file():
-            shutil.copyfile(solution_path(stage), release_path(solved, stage))
-            paste_answers(release_path(answered, stage), solution_path(stage))
-    running = {name: start_pytest(folder, runner_folder=base)
-               for name, folder in (("stubs", stubs), ("solutions", solved), ("answers", answered))}
+    running = {kind: start_pytest(handed_in(base, kind), runner_folder=base)
+               for kind in ("stubs", "solutions", "answers")}
     results = {}
     for name, process in running.items():
         output, _ = process.communicate(timeout=900)
@@ -117,35 +89,9 @@ def test_the_overall_totals_and_exit_codes(student_runs):
 
 # ---------------------------------------------------------------- on a made-up stage
 
-STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
-
-
 @pytest.fixture(scope="session")
 def sample_release(tmp_path_factory):
-    """The made-up stage released with the real nbgrader."""
-    base = tmp_path_factory.mktemp("sample")
-    course = sample_course.make_course(base / "course")
-    return release.make_release(course, out=base / "release").out
-
-
-def student_copy(sample_release, tmp_path, answers: dict[str, str] | None = None, first_cell: str = ""):
-    """A copy of the sample release with some stubs replaced by ``answers``
-    (grade_id -> body), and a cell of the student's own put first."""
-    folder = tmp_path / "student"
-    shutil.copytree(sample_release, folder)
-    path = release_path(folder, sample_course.STAGE)
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if answers and grade_id in answers:
-            text = "".join(cell["source"])
-            assert STUB in text
-            cell["source"] = text.replace(STUB, answers[grade_id])
-    if first_cell:
-        notebook["cells"].insert(0, {"cell_type": "code", "execution_count": None, "metadata": {},
-                                     "outputs": [], "source": first_cell})
-    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
-    return folder
+    return release_sample(tmp_path_factory)
 
 
 def run(folder, tmp_path, *args, env=None):
@@ -224,11 +170,11 @@ def test_one_stage_alone(sample_release, tmp_path):
 def test_the_students_python_has_only_the_requirements(sample_release, tmp_path):
     """The runs above cannot lean on anything a student lacks."""
     folder = student_copy(sample_release, tmp_path, {"answer_square": "    import reference\n    out = z * z",
-                                                     "answer_twice": "    import nbclient\n    out = 2 * z"})
+                                                     "answer_twice": "    import nbgrader\n    out = 2 * z"})
     code, output, table = run(folder, tmp_path)
     assert table["checks"]["test_square"][3].startswith("ModuleNotFoundError: No module named 'reference'")
     assert "No module named 'reference' (not in the release's requirements.txt)" in output
-    assert table["checks"]["test_twice"][3].startswith("ModuleNotFoundError: No module named 'nbclient'")
+    assert table["checks"]["test_twice"][3].startswith("ModuleNotFoundError: No module named 'nbgrader'")
 
 
 def test_an_endless_loop_fails_its_check_and_the_run_goes_on(sample_release, tmp_path):
@@ -239,3 +185,70 @@ def test_an_endless_loop_fails_its_check_and_the_run_goes_on(sample_release, tmp
     status, earned, _, reason = table["checks"]["test_twice"]
     assert (status, earned) == ("FAIL", 0)
     assert reason.startswith("this cell ran for more than 1 s"), reason
+
+
+def test_a_likely_mistake_the_test_names_is_in_the_table(sample_release, tmp_path):
+    """A test's AssertionError may carry ``likely_mistake``: the table shows
+    it under the failed check."""
+    test_square = (
+        "got = square(np.array([3.0]))\n"
+        "if got[0] != 9.0:\n"
+        "    problem = AssertionError(f'square(3) should be 9.0, got {got[0]}')\n"
+        "    problem.likely_mistake = 'you added z to itself; a square multiplies it by itself'\n"
+        "    raise problem")
+    folder = student_copy(sample_release, tmp_path, {"answer_square": "    out = z + z",
+                                                     "answer_twice": "    out = 2 * z"},
+                          tests={"test_square": test_square})
+    code, output, table = run(folder, tmp_path)
+    assert table["checks"]["test_square"] == ("FAIL", 0, 2, "square(3) should be 9.0, got 6.0")
+    lines = output.splitlines()
+    row = lines.index(next(line for line in lines if line.startswith("  FAIL  test_square")))
+    assert lines[row + 1] == "        likely mistake: you added z to itself; a square multiplies it by itself"
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def run_and_save(folder):
+    """The sample notebook run in a real kernel and saved with its outputs,
+    as Jupyter saves it."""
+    path = release_path(folder, sample_course.STAGE)
+    notebook = nbformat.read(str(path), as_version=4)
+    NotebookClient(notebook, timeout=60, allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_a_notebook_saved_without_outputs_gets_a_note(sample_release, tmp_path):
+    code, output, table = run(student_copy(sample_release, tmp_path, {"answer_square": "    out = z * z"}), tmp_path)
+    assert (f"note: {sample_course.STAGE}.ipynb holds no outputs: it was saved before it was run"
+            in flat(output))
+    assert "save it there first (File > Save Notebook)" in flat(output)
+    assert table["checks"]["test_square"][0] == "PASS", "a note changes no verdict"
+
+
+def test_saved_outputs_that_agree_get_no_note(sample_release, tmp_path):
+    folder = student_copy(sample_release, tmp_path, {"answer_square": "    out = z * z"})
+    run_and_save(folder)
+    code, output, table = run(folder, tmp_path)
+    assert "note:" not in output
+    assert [status for status, *_ in table["checks"].values()] == ["PASS", "FAIL"]
+
+
+def test_saved_outputs_that_disagree_get_a_note(sample_release, tmp_path):
+    """Run and saved with a right square, then edited (and autosaved) to a
+    wrong one without running it again: the saved test output says passed."""
+    folder = student_copy(sample_release, tmp_path, {"answer_square": "    out = z * z"})
+    path = run_and_save(folder)
+    notebook = nbformat.read(str(path), as_version=4)
+    (answer,) = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_square"]
+    answer.source = answer.source.replace("out = z * z", "out = z + z")
+    nbformat.write(notebook, str(path))
+    code, output, table = run(folder, tmp_path)
+    assert table["checks"]["test_square"][0] == "FAIL"
+    text = flat(output)
+    assert (f"note: the outputs saved in {sample_course.STAGE}.ipynb disagree with this run "
+            "(test_square passed in Jupyter and failed here)") in text
+    assert "Kernel > Restart Kernel and Run All Cells" in text

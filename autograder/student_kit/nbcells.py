@@ -17,6 +17,10 @@ Cells a person grades (``manual_cells``): nbgrader's manually graded
 answers (``grade`` and ``solution``, usually markdown) and tasks
 (``task``), each worth ``points``; nobody's code checks them.
 
+Each code cell also says what its saved outputs show: whether it ran
+before the notebook was saved (``execution_count``), and whether that run
+failed (``error``, the exception's name) or wrote to stderr.
+
 Notebooks are read as plain JSON, not validated: a notebook Jupyter opens
 is read even if a strict validator would complain about a detail.
 """
@@ -44,6 +48,9 @@ class CodeCell:
     role: str = OTHER
     grade_id: str = ""
     points: float = 0.0
+    execution_count: int | None = None   # None: not run when the notebook was saved
+    error: str = ""                      # the saved outputs' exception name, e.g. "AssertionError"
+    stderr: bool = False                 # the saved outputs hold text written to stderr
 
 
 def role_of(metadata) -> tuple[str, str, float]:
@@ -77,7 +84,10 @@ def code_cells(notebook) -> list[CodeCell]:
         if type(source) is not str:
             source = ""
         role, grade_id, points = role_of(raw.get("metadata"))
-        cells.append(CodeCell(len(cells) + 1, source, role, grade_id, points))
+        count = raw.get("execution_count")
+        count = count if type(count) is int else None
+        error, stderr = saved_outputs(raw.get("outputs"))
+        cells.append(CodeCell(len(cells) + 1, source, role, grade_id, points, count, error, stderr))
     return cells
 
 
@@ -105,6 +115,21 @@ def manual_cells(notebook) -> list[ManualCell]:
         if manual and grade_id:
             found.append(ManualCell(grade_id, points, "markdown" if raw.get("cell_type") == "markdown" else "code"))
     return found
+
+
+def saved_outputs(outputs) -> tuple[str, bool]:
+    """(name of the first exception, whether anything went to stderr) in a
+    code cell's saved ``outputs`` list."""
+    error, stderr = "", False
+    for output in outputs if type(outputs) is list else ():
+        if type(output) is not dict:
+            continue
+        if output.get("output_type") == "error" and not error:
+            name = output.get("ename")
+            error = name if type(name) is str and name else "an error"
+        elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+            stderr = True
+    return error, stderr
 
 
 def load(path: Path) -> dict:

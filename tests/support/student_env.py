@@ -9,16 +9,25 @@ plugins are not auto-loaded either.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from autograder import release
+
+from . import sample_course
+from .stage_notebooks import release_path
 
 RUNNER = '''
 import importlib.abc
@@ -83,8 +92,14 @@ def start_pytest(release: Path, *args: str, runner_folder: Path, env: dict | Non
     """``python -m pytest ARGS`` in ``release``, started, not waited for;
     ``env`` adds environment variables."""
     blocked = blocked_modules(tuple(sorted(requirements(release))))
-    runner = runner_folder / "student_pytest.py"
-    runner.write_text(RUNNER.format(blocked=sorted(blocked)), encoding="utf-8")
+    # One file per content, written whole before it is used: pytest runs
+    # started one after another must never read a file another is rewriting.
+    text = RUNNER.format(blocked=sorted(blocked))
+    runner = runner_folder / f"student_pytest_{hashlib.sha256(text.encode()).hexdigest()[:12]}.py"
+    if not runner.is_file():
+        partial = runner.with_name(f"{runner.stem}.{os.getpid()}.{threading.get_ident()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, runner)
     extra = env or {}
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "PYTHON"))}
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="120", **extra)
@@ -129,3 +144,42 @@ def points_table(output: str) -> dict:
             stage = line.strip()
             table[stage] = {"checks": {}, "total": None}
     return table
+
+
+# ---------------------------------------------------------------- the made-up stage
+
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+
+def release_sample(tmp_path_factory) -> Path:
+    """The made-up stage of tests/support/sample_course.py released with the
+    real nbgrader, the student kit beside it."""
+    base = tmp_path_factory.mktemp("sample")
+    course = sample_course.make_course(base / "course")
+    return release.make_release(course, out=base / "release").out
+
+
+def student_copy(sample_release: Path, tmp_path: Path, answers: dict[str, str] | None = None,
+                 first_cell: str = "", tests: dict[str, str] | None = None, last_cell: str = "") -> Path:
+    """A copy of the sample release with some stubs replaced by ``answers``
+    (grade_id -> body), some test cells replaced by ``tests`` (grade_id ->
+    source), a cell of the student's own put first and one put last."""
+    folder = tmp_path / "student"
+    shutil.copytree(sample_release, folder)
+    path = release_path(folder, sample_course.STAGE)
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if answers and grade_id in answers:
+            text = "".join(cell["source"])
+            assert STUB in text
+            cell["source"] = text.replace(STUB, answers[grade_id])
+        if tests and grade_id in tests:
+            cell["source"] = tests[grade_id]
+    for index, key, source in ((0, "student-first", first_cell), (len(notebook["cells"]), "check-everything",
+                                                                   last_cell)):
+        if source:
+            notebook["cells"].insert(index, {"cell_type": "code", "execution_count": None, "id": key,
+                                             "metadata": {}, "outputs": [], "source": source})
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return folder

@@ -8,12 +8,17 @@ student's code behaves as in its notebook (strings interned as literals
 are, errors located in its own functions and cell lines, arrays mirrored
 whatever the garbage collector does)."""
 import gc
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+import venv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +30,8 @@ from autograder.sandbox import rootfs, runner
 from autograder.sandbox.rootfs import planned_paths
 
 from .support.hostile import builders, processes
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LIMITS = dict(call_seconds=2.0, memory_bytes=1024 ** 3, output_bytes=4096, scratch_bytes=16 * 1024 ** 2)
 # "user-namespace" takes the path a non-root grader takes, also when the tests run as root.
@@ -520,3 +527,38 @@ def test_a_failing_check_points_to_the_students_function_and_line(tmp_path):
     assert failed and all(where in check.message for check in failed
                           if "raised ValueError" in check.message), [c.message for c in failed]
     assert any(where in check.message for check in failed)
+
+
+@pytest.mark.slow
+def test_a_python_environment_under_tmp_is_importable_inside_the_sandbox():
+    """Inside the sandbox /tmp is the student's scratch folder; a virtual
+    environment that lives in the host's /tmp (a CI job's, say) must still
+    be there.  (It once was covered by the scratch folder, and numpy.random
+    could not be imported.)"""
+    base = Path(tempfile.mkdtemp(prefix="mlpkit-venv-", dir="/tmp"))
+    try:
+        environment = base / "venv"
+        venv.EnvBuilder(with_pip=False).create(environment)
+        python = environment / "bin" / "python"
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "numpy",
+                        "matplotlib"], check=True, capture_output=True, text=True, timeout=900)
+        script = textwrap.dedent("""
+            import json
+            from autograder.sandbox import Remote, Sandbox
+            with Sandbox() as sandbox:
+                remote = Remote()
+                remote.attach(sandbox.session("venv"))
+                remote.load([{"id": "c", "source": "import numpy, matplotlib.pyplot\\n"
+                                                     "def where():\\n"
+                                                     "    import numpy.random\\n"
+                                                     "    return numpy.__file__, float(numpy.random.RandomState(0).rand())\\n"}], 30)
+                print(json.dumps({"where": remote.function("where")(), "isolation": remote.session.isolation}))
+        """)
+        result = subprocess.run([str(python), "-c", script], capture_output=True, text=True, timeout=300,
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert result.returncode == 0, result.stderr[-3000:]
+        seen = json.loads(result.stdout.strip().splitlines()[-1])
+        assert seen["where"][1] == np.random.RandomState(0).rand(), seen   # numpy.random imported in there
+        assert "minimal-root" in seen["isolation"], seen
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -177,6 +177,11 @@ def root_plan(links: dict[str, Path], link_folder: Path, scratch_bytes: int = 64
             build.steps.append({"op": "symlink", "path": path, "to": target})
         elif os.path.isdir(path):
             build.bind(_real(path))
+    # The scratch folders come before the Python installation: a Python (a
+    # virtual environment, say) that lives under /tmp is then bound inside
+    # the scratch tmpfs instead of being covered by it.
+    build.steps.append({"op": "scratch", "folders": {"home": SCRATCH, "tmp": "/tmp"}, "bytes": int(scratch_bytes),
+                        "inodes": SCRATCH_INODES})
     installation = python_installation()
     for folder in installation:
         build.bind(folder)
@@ -201,8 +206,6 @@ def root_plan(links: dict[str, Path], link_folder: Path, scratch_bytes: int = 64
                          ("stderr", "/proc/self/fd/2"), ("shm", "../tmp")):
         build.steps.append({"op": "symlink", "path": f"/dev/{name}", "to": target})
     build.steps.append({"op": "proc", "path": "/proc", "read_only": list(PROC_READ_ONLY)})
-    build.steps.append({"op": "scratch", "folders": {"home": SCRATCH, "tmp": "/tmp"}, "bytes": int(scratch_bytes),
-                        "inodes": SCRATCH_INODES})
     build.steps.append({"op": "links", "path": str(link_folder),
                         "entries": {name: str(target) for name, target in links.items() if target.exists()}})
     return build.steps

@@ -52,17 +52,27 @@ def write_student(folder: Path, student: str, report: GradeReport, curves: dict,
     """Write ``folder/feedback/<stage>.html`` for every stage and
     ``folder/feedback/index.html``; returns the paths written.  ``hidden``
     says what the pages show of the hidden checks (``visibility.py``)."""
-    written, whole, report = [], report, shown(report, hidden)
+    written = []
+    for name, text in render_student(student, report, curves, stages, hidden).items():
+        path = Path(folder) / name
+        write_atomic(path, text)
+        written.append(path)
+    return written
+
+
+def render_student(student: str, report: GradeReport, curves: dict, stages,
+                   hidden: HiddenDetails | str = HiddenDetails.FULL) -> dict[str, str]:
+    """The pages ``write_student`` writes, as {path under the student's
+    folder: HTML}: ``feedback/<stage>.html`` per stage, then
+    ``feedback/index.html``."""
+    pages, whole, report = {}, report, shown(report, hidden)
     for stage in stages:
         note = withheld(whole.stage(stage) or StageResult(stage), hidden)
-        page = stage_page(student, stage, report.stage(stage) or StageResult(stage), curves.get(stage),
-                          _reference(stage), withheld_note(note) if note else "")
-        path = Path(folder) / "feedback" / f"{stage}.html"
-        write_atomic(path, page)
-        written.append(path)
-    index = Path(folder) / "feedback" / INDEX
-    write_atomic(index, index_page(student, report, stages))
-    return written + [index]
+        pages[f"feedback/{stage}.html"] = stage_page(
+            student, stage, report.stage(stage) or StageResult(stage), curves.get(stage), _reference(stage),
+            withheld_note(note) if note else "")
+    pages[f"feedback/{INDEX}"] = index_page(student, report, stages)
+    return pages
 
 
 def _reference(stage: str) -> dict:

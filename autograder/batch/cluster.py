@@ -159,7 +159,7 @@ class Cluster:
                 queue.pop(0)
 
         fill()
-        events = distributed.as_completed(list(running))
+        events = distributed.as_completed(list(running), loop=self.client.loop)
         while running:
             future = next(events)
             job = running.pop(future)

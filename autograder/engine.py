@@ -103,16 +103,20 @@ def default_seed(student: str) -> int:
 
 
 def grade_submission(path, stages=None, seed: int | None = None, limits: Limits | None = None,
-                     source=None) -> GradeReport:
+                     source=None, sandbox: Sandbox | None = None) -> GradeReport:
     """Grade the notebooks found under ``path``.
 
     stages: stage names (default: all six); seed: the hidden checks' seed
     (default: ``default_seed`` of the student, recorded in the report);
     limits: the sandbox's limits; source: the folder of instructor
-    notebooks (default: those of the course holding the current folder)."""
+    notebooks (default: those of the course holding the current folder);
+    sandbox: one already started with these limits (``mlpkit grade`` starts
+    it before importing the engine, so the two overlap), closed here."""
     if not Path(path).exists():
+        if sandbox is not None:
+            sandbox.close()
         raise GradingError(f"{path} does not exist")
-    with Grader(limits, source, stages) as grader:
+    with Grader(limits, source, stages, sandbox) as grader:
         return grader.grade(path, stages, seed)
 
 
@@ -120,16 +124,27 @@ class Grader:
     """A sandbox and the instructor notebooks, ready to grade one
     submission after another (``grade``)."""
 
-    def __init__(self, limits: Limits | None = None, source: Path | None = None, stages=None):
+    def __init__(self, limits: Limits | None = None, source: Path | None = None, stages=None,
+                 sandbox: Sandbox | None = None):
+        """``sandbox``: one already started with ``limits``, which this
+        Grader then owns; by default one is started here, and its start
+        overlaps the reading of the instructor notebooks."""
         self.limits = limits or Limits()
         try:
             self.source = Path(source) if source else find_course().source
         except CourseError as error:
+            if sandbox is not None:
+                sandbox.close()
             raise GradingError(str(error)) from None
+        self.sandbox = sandbox or Sandbox(self.limits, hide=hidden_paths(self.source), wait=False)
         self.instructors: dict[str, Notebook] = {}
-        for stage in select_stages(stages):
-            self.instructor(stage)
-        self.sandbox = Sandbox(self.limits, hide=hidden_paths(self.source))
+        try:
+            for stage in select_stages(stages):
+                self.instructor(stage)
+            self.sandbox.ready()
+        except BaseException:
+            self.sandbox.close()
+            raise
 
     def instructor(self, stage: str) -> Notebook:
         """The stage's instructor notebook, read once."""

@@ -111,7 +111,11 @@ def probe_confinement(limits: Limits | None = None) -> Confinement:
 class Sandbox:
     """The zygote process and the temporary folders of one grading run."""
 
-    def __init__(self, limits: Limits | None = None, hide: tuple = ()):
+    def __init__(self, limits: Limits | None = None, hide: tuple = (), wait: bool = True):
+        """Start the zygote.  ``wait=False`` returns as soon as it is
+        spawned: its start (importing NumPy and Matplotlib, a few tenths of a
+        second) then overlaps what the caller does until the first session,
+        which waits for it (``ready``)."""
         self.limits = limits or Limits()
         self.root = Path(tempfile.mkdtemp(prefix="mlpkit-grade-"))
         self.links = rootfs.allowed_top_levels()
@@ -123,13 +127,16 @@ class Sandbox:
         self.log_path = self.root / "zygote.log"
         self.zygote_pid: int | None = None
         self.pids_cgroups = ""   # the folder holding each session's pids cgroup, "" where none can be made
+        self.started = False     # the zygote said it is ready
         try:
-            self._start()
+            self._spawn()
+            if wait:
+                self.ready()
         except BaseException:
             self.close()
             raise
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
         links = rootfs.build_link_folder(self.link_folder, self.links)
         home = self.root / "home"
         home.mkdir()
@@ -147,9 +154,19 @@ class Sandbox:
         sources = {name: path.read_text() for name, path in RUNNER_SOURCES.items()}
         self.control.sendall(json.dumps({"path": str(links), "sources": sources,
                                          "grader_pid": os.getpid()}).encode())
-        reply = self._control_reply(30.0)
-        if not reply.get("ready"):
-            raise SandboxError(f"the sandbox did not start: {self._log_tail()}")
+
+    def ready(self) -> None:
+        """Wait until the zygote has started (once)."""
+        if self.started:
+            return
+        try:
+            reply = self._control_reply(30.0)
+            if not reply.get("ready"):
+                raise SandboxError(f"the sandbox did not start: {self._log_tail()}")
+        except BaseException:
+            self.close()
+            raise
+        self.started = True
         self.zygote_pid = reply["pid"]
         self.pids_cgroups = str(reply.get("pids_cgroups", ""))
 
@@ -166,6 +183,7 @@ class Sandbox:
     def fork_supervisor(self, request: dict, fds: list[int]) -> int:
         """Ask the zygote for a supervisor serving ``request``, handing it
         ``fds`` (protocol socket, output pipe, control socket); returns its pid."""
+        self.ready()
         socket.send_fds(self.control, [json.dumps(request).encode()], fds)
         return int(self._control_reply(30.0)["supervisor"])
 
@@ -186,6 +204,7 @@ class Sandbox:
 
     def session(self, name: str = "session", hide=()) -> "Session":
         """A new runner; ``hide`` adds folders to hide from this one only."""
+        self.ready()
         return Session(self, name, self.root_plan(hide))
 
     def close(self) -> None:

@@ -188,10 +188,10 @@ class Grader:
         started = time.monotonic()
         deadline = started + self.limits.submission_seconds * len(seeds)
         hide = [str((path if path.is_dir() else path.parent).resolve())]
-        for stage in stages:
+        for number, stage in enumerate(stages):
             transcript = transcripts.setdefault(stage, []) if transcripts is not None else None
             grader = StageGrader(self.sandbox, stage, self.instructor(stage), path, seeds, self.limits,
-                                 deadline, hide, transcript, recorder)
+                                 deadline, hide, transcript, recorder, more=number + 1 < len(stages))
             for report, result in zip(reports, grader.run_seeds()):
                 report.stages.append(result)
         for report in reports:
@@ -214,7 +214,9 @@ class StageGrader:
 
     def __init__(self, sandbox: Sandbox, stage: str, instructor: Notebook, submission: Path,
                  seed: int | Sequence[int], limits: Limits, deadline: float, hide=(),
-                 transcript: list | None = None, recorder: StageRecorder | None = None):
+                 transcript: list | None = None, recorder: StageRecorder | None = None, more: bool = False):
+        """``more``: another stage of the submission follows, whose session
+        the sandbox starts while this one is graded (``Sandbox.session``)."""
         self.sandbox, self.stage, self.instructor = sandbox, stage, instructor
         self.seeds = [int(seed)] if isinstance(seed, (int, np.integer)) else [int(s) for s in seed]
         self.submission, self.limits, self.deadline = submission, limits, deadline
@@ -226,6 +228,7 @@ class StageGrader:
         self.outputs: list[str] = []
         self.remote = Remote(limits.call_seconds, transcript, hang_allowance=limits.check_seconds)
         self.recorder = recorder
+        self.more = more
         self.context = CheckContext({}, SimpleNamespace(), self.seeds[0])
 
     @property
@@ -382,7 +385,7 @@ class StageGrader:
 
     def _start(self, cells: list, first: bool = False) -> str:
         """Start a session and load the cells; returns "" or why it failed."""
-        session = self.sandbox.session(self.stage, hide=self.hide)
+        session = self.sandbox.session(self.stage, hide=self.hide, spare=self.more)
         self.remote.attach(session)
         for result in self.results:
             result.isolation = list(session.isolation)

@@ -134,10 +134,11 @@ def grade_student(job: Job, grade: GradeFunction | None = None, curves: CurveFun
                 return Outcome(StudentRecord(job.student, ERROR, job.seed, error=f"grading failed: {detail}",
                                              seconds=time.monotonic() - started, digest=job.digest,
                                              instructor=job.instructor, why=job.why), {})
-        files = render_files(job, report, plotted)
+        kept = pack(plotted) if job.feedback and job.report is None and plotted else None
+        # Drawn from what the gradebook keeps: a later re-rendering draws the very same pages.
+        files = render_files(job, report, unpack(kept) if kept else plotted)
     record = StudentRecord(job.student, GRADED, job.seed, report, seconds=time.monotonic() - started,
                            digest=job.digest, instructor=job.instructor, why=job.why)
-    kept = pack(plotted) if job.feedback and job.report is None and plotted else None
     return Outcome(record, files, kept)
 
 

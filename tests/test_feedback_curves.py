@@ -5,8 +5,9 @@ whose code hangs costs at most one time limit per stage.
   the release stubs get a one-line problem and no curve.
 * Nothing runs twice: with the recorder, each stage of the solutions uses
   one session, and the student's XOR training (5000 epochs) is requested
-  once, by the instructor's test; the moons and optimiser curves come from
-  one call in that same session.
+  once, by the instructor's test; the optimiser curves come from one call
+  in that same session; moons data that are the reference's numbers are
+  the reference's run (not trained again), other data are trained on.
 * A student whose ``MLP.forward`` loops forever: the checks that reach it
   fail, those that do not still pass, the time lost to calls that did not
   return is within one check's limit, and no plot training is tried.
@@ -71,9 +72,9 @@ def test_the_solutions_curves_are_recorded_once_and_are_the_references(grader):
            and entry["message"].get("op") == "call"
            and entry["message"]["kwargs"].get("epochs") == {"t": "int", "v": 5000}]
     assert len(xor) == 1, "the XOR training ran more than once"
-    recorded = [entry for stage in ("05_moons", "06_extensions") for entry in transcripts[stage]
-                if entry["kind"] == "request" and entry["label"] == "__mlpkit_curves"]
-    assert len(recorded) == 2
+    recorded = [(stage, entry["label"]) for stage in ("05_moons", "06_extensions") for entry in transcripts[stage]
+                if entry["kind"] == "request" and entry["label"].startswith("__mlpkit")]
+    assert recorded == [("05_moons", "__mlpkit_moons"), ("06_extensions", "__mlpkit_curves")]
     for stage in PLOTTED:
         mine, theirs = recorder.curves[stage], reference_curves(stage)
         assert mine["problem"] == ""
@@ -94,6 +95,23 @@ def test_the_stubs_get_a_problem_and_no_curve(grader):
     assert recorder.curves["04_mlp_class"]["problem"] == NOT_FINISHED
     assert recorder.curves["05_moons"]["problem"] == NOT_FINISHED
     assert "Adam is not finished yet" in recorder.curves["06_extensions"]["problem"]
+
+
+def test_other_moons_data_are_trained_on_in_the_grading_session(grader, tmp_path):
+    """A standardize that divides by the variance: the data differ from the
+    reference's, so the notebook's network is trained on them, once."""
+    variance = builders.edit_answer(builders.solution("05_moons"), "standardize", "std = X_train.std(axis=0)",
+                                    "std = X_train.var(axis=0)")
+    builders.write(variance, tmp_path, "05_moons")
+    recorder, transcripts = CurveRecorder(), {}
+    grader.grade(tmp_path, ["05_moons"], 7, transcripts=transcripts, recorder=recorder)
+    labels = [entry["label"] for entry in transcripts["05_moons"]
+              if entry["kind"] == "request" and entry["label"].startswith("__mlpkit")]
+    assert labels == ["__mlpkit_moons", "__mlpkit_curves"]
+    mine, theirs = recorder.curves["05_moons"], reference_curves("05_moons")
+    assert mine["problem"] == "" and len(mine["losses"]["moons"]) == 2000
+    assert not np.allclose(mine["losses"]["moons"], theirs["losses"]["moons"])
+    np.testing.assert_allclose(mine["boundary"]["std"], theirs["boundary"]["std"] ** 2)
 
 
 def test_a_missing_notebook_is_said_in_the_curves(grader, tmp_path):

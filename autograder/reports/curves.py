@@ -34,6 +34,7 @@ their pages can be written again without grading.
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import io
 import json
@@ -61,6 +62,13 @@ FEEDBACK_CELLS = {
     "05_moons": '''
 import numpy as np
 ''' + _GRID + '''
+def __mlpkit_moons():
+    X, y = make_moons(n_samples=500, noise=0.2, seed=42)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=42)
+    X_train_s, X_test_s, mean, std = standardize(X_train, X_test)
+    return {"X_train": X_train_s, "y_train": y_train, "X_test": X_test_s, "y_test": y_test, "raw_test": X_test,
+            "mean": mean, "std": std}
+
 def __mlpkit_curves():
     X, y = make_moons(n_samples=500, noise=0.2, seed=42)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=42)
@@ -161,6 +169,11 @@ class CurveRecorder:
         remote.call_seconds = max(seconds, 0.001)
         remote.begin_check(time.monotonic() + seconds, "the time limit of the plots' training was reached")
         try:
+            if stage == "05_moons" and _reference_moons(remote.function("__mlpkit_moons")()):
+                # The notebook's network trained on the reference's very numbers is the reference's run
+                # (tests/test_provided_copies.py: stage 5's MLP trains as the reference): not run again.
+                self.curves[stage] = copy.deepcopy(reference_curves(stage))
+                return
             self.curves[stage] = _plain(remote.function("__mlpkit_curves")())
         except SessionLost as lost:
             self.curves[stage] = empty(f"your code's process stopped while training: {lost.reason}")
@@ -175,6 +188,21 @@ class CurveRecorder:
     def skip(self, stage: str, why: str) -> None:
         if stage in STAGES_WITH_CURVES:
             self.curves[stage] = empty(why)
+
+
+def _reference_moons(data) -> bool:
+    """Whether the student's moons data (``__mlpkit_moons``) are exactly the
+    reference's: the same arrays, value for value."""
+    from reference import experiments
+
+    if type(data) is not dict:
+        return False
+    expected = experiments.moons_data()
+    wanted = {"X_train": expected.X_train.T, "y_train": expected.y_train[0], "X_test": expected.X_test.T,
+              "y_test": expected.y_test[0], "raw_test": expected.raw_test, "mean": expected.mean,
+              "std": expected.std}
+    return all(type(data.get(name)) is np.ndarray and np.array_equal(data[name], value)
+               for name, value in wanted.items())
 
 
 def _is_xor_training(args: tuple, kwargs: dict) -> bool:

@@ -31,7 +31,7 @@ from autograder.batch.gradebook import ERROR, GRADED, Gradebook  # noqa: E402
 from autograder.batch.run import CSV_NAME, GRADEBOOK_NAME, run_batch  # noqa: E402
 
 from .support.batch_fakes import fake_grade, no_curves  # noqa: E402
-from .support.dask_cluster import PROJECT, DaskCluster  # noqa: E402
+from .support.dask_cluster import PROJECT, DaskCluster, free_port  # noqa: E402
 from .support.hostile import containment  # noqa: E402
 from .support.synthetic_class import make_class  # noqa: E402
 
@@ -199,3 +199,13 @@ def test_a_worker_that_cannot_confine_student_code_refuses_work(classroom, tmp_p
         assert any(line.startswith("  refused: worker") for line in graded.stdout.splitlines())
         with Gradebook(out / GRADEBOOK_NAME) as book:
             assert set(book.statuses().values()) == {GRADED}
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line(classroom, tmp_path):
+    out, address = tmp_path / "graded", f"tcp://127.0.0.1:{free_port()}"
+    result = subprocess.run(command(classroom, out, "--scheduler", address), capture_output=True, text=True,
+                            timeout=300, cwd=PROJECT)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mlpkit: error:")]
+    assert len(errors) == 1 and f"--scheduler {address}: no Dask scheduler answered" in errors[0]
+    assert not out.exists()

@@ -49,7 +49,7 @@ from .submissions import Submission
 from .workers import Outcome, grade_student
 
 ALLOWED_FAILURES = 1      # workers a student's grading may kill and still be graded elsewhere
-CONNECT_SECONDS = 30
+CONNECT_SECONDS = 15
 DIED_TWICE = "the grading killed its Dask worker twice (each time the worker was lost), so it is not retried"
 
 __all__ = ["ALLOWED_FAILURES", "Cluster", "grade_remote"]
@@ -104,9 +104,11 @@ class Cluster:
         distributed = _dask()
         try:
             client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-        except (OSError, TimeoutError) as error:
-            raise BatchError(f"--scheduler {address}: no Dask scheduler answered ({error}); start one with "
-                             "`dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`") from None
+        except (OSError, TimeoutError, ValueError) as error:
+            why = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+            raise BatchError(f"--scheduler {address}: no Dask scheduler answered in {CONNECT_SECONDS} s ({why}); "
+                             "start one with `dask scheduler` and workers with "
+                             "`dask worker ADDRESS --nthreads 1`") from None
         try:
             client.run_on_scheduler(_allow_failures, ALLOWED_FAILURES)
             client.wait_for_workers(1, timeout=CONNECT_SECONDS)
@@ -127,7 +129,17 @@ class Cluster:
     def grade(self, todo: list[Job], receive, makers: tuple, surveys: list[Submission],
               allow_unconfined: bool) -> None:
         """Grade ``todo`` on the cluster, handing each ``Outcome`` to
-        ``receive`` (run.Receiver) as it arrives."""
+        ``receive`` (run.Receiver) as it arrives.  Losing the scheduler
+        stops the run in one line; what was received is in the gradebook."""
+        try:
+            self._grade(todo, receive, makers, surveys, allow_unconfined)
+        except OSError as error:   # distributed's CommClosedError too
+            raise BatchError(f"--scheduler {self.address}: the connection to the Dask scheduler was lost "
+                             f"({type(error).__name__}: {str(error)[:200]}); every student graded so far is in the "
+                             "gradebook: run the same command again to grade the rest") from None
+
+    def _grade(self, todo: list[Job], receive, makers: tuple, surveys: list[Submission],
+               allow_unconfined: bool) -> None:
         distributed = _dask()
         if not todo:
             return
@@ -163,7 +175,9 @@ class Cluster:
         while running:
             future = next(events)
             job = running.pop(future)
-            if future.status == "error":
+            if future.status == "cancelled":
+                summary.ungraded.append(job.student)
+            elif future.status == "error":
                 error = future.exception()
                 if isinstance(error, distributed.KilledWorker):
                     receive.died(job, DIED_TWICE)

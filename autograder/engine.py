@@ -43,6 +43,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .checks import CheckContext, collecting_notes, hidden_checks, mistakes, public_checks
+from .checks.base import compiled
 from .plaindata import first
 from .course import STAGES, find_course, hidden_paths, instructor_notebooks, select_stages
 from .errors import CourseError, GradingError
@@ -379,7 +380,7 @@ class StageGrader:
         for cell in self.instructor.of_kind(PROVIDED):
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                exec(compile(cell.source, f"<provided {cell.grade_id}>", "exec"), namespace)
+                exec(compiled(cell.source, f"<provided {cell.grade_id}>"), namespace)
         namespace.update(stand_ins)  # a provided cell must not shadow the student's names
         return namespace
 

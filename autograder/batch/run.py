@@ -58,7 +58,7 @@ from ..course import Course, instructor_notebooks, select_stages
 from ..errors import BatchError, GradebookMismatch
 from ..files import write_atomic
 from ..outcomes import StageStatus
-from ..reports.instructor import write_instructor_reports
+from ..reports.instructor import similarity_beside, write_instructor_reports
 from ..reports.text import first_line
 from ..reports.visibility import HiddenDetails
 from .digests import describe_change, fingerprint, instructor_digests
@@ -187,7 +187,8 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         cluster = Cluster.connect(scheduler)
         summary.scheduler, summary.jobs = cluster.address, cluster.workers()
     out.mkdir(parents=True, exist_ok=True)
-    with Gradebook(out / GRADEBOOK_NAME) as book:
+    # The similarity report needs only the student folders: it is computed beside the grading.
+    with Gradebook(out / GRADEBOOK_NAME) as book, similarity_beside(found.folders, source, stages) as similar:
         summary.repaired = book.repair()
         # Without --seed, each student's own default seed (recorded as None);
         # a resumed run keeps whatever the first run recorded.
@@ -228,7 +229,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         _say_problems(book, surveys, stages, summary)
         summary.errors = book.errors()
         # The instructor's view of the class: class-report.html/.json and similarity.html/.csv.
-        written, problems = write_instructor_reports(out, book, found.folders, source, stages)
+        written, problems = write_instructor_reports(out, book, found.folders, source, stages, similar=similar)
         summary.reports = [path for path in written if path.suffix == ".html"] + [f"warning: {p}" for p in problems]
     summary.seconds = time.monotonic() - started
     return summary

@@ -62,11 +62,20 @@ def similarity_beside(students: Sequence[tuple[str, Path]], source: Path, stages
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_leave_interrupts_to_the_batch)
     try:
         yield executor.submit(similarity.similar_pairs, list(students), list(stages), source, _release_of(source))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _leave_interrupts_to_the_batch() -> None:
+    """In the comparing process: Ctrl-C stops the batch, which stops this
+    process; it says nothing of its own (no traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _release_of(source: Path) -> Path | None:

@@ -10,7 +10,9 @@ class with both tools, each as the command an instructor types:
 * ``nbgrader autograde "*"`` in a course where the six stages were
   generated, the submissions copied to ``submitted/<student>/<stage>/``.
 
-Prints each tool's wall time and students per minute, and their ratio
+With ``--repeats R`` both tools run R rounds, alternating, so that load on
+the shared machine hits both alike.  Prints each tool's wall time and
+students per minute per round, the medians, and their ratio
 (target: grade-batch with feedback pages at least 20x nbgrader's students
 per minute on the same machine), with the load average seen.
 
@@ -20,7 +22,7 @@ and prints what that student cost (the policy: at most one time limit per
 stage; the feedback pages use the curves recorded while grading).
 
     python benchmarks/bench_batch.py [--students 50] [--jobs N] [--nbgrader-students K]
-                                     [--without-feedback] [--hanging]
+                                     [--repeats R] [--without-feedback] [--hanging]
 
 ``--nbgrader-students K`` times nbgrader on the first K students only (its
 rate is per student, and a full class takes it about half an hour); the
@@ -32,6 +34,7 @@ import argparse
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,6 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic class and of the hidden checks")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="build everything in DIR and keep it")
     parser.add_argument("--without-feedback", action="store_true", help="also time grade-batch --no-feedback")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds of both tools, alternating; the ratio is of the median rates")
     parser.add_argument("--hanging", action="store_true",
                         help="add a student whose MLP.forward never returns, and say what they cost")
     args = parser.parse_args(argv)
@@ -133,38 +138,44 @@ def main(argv=None) -> int:
               f"{len(kinds) - kinds.count('solution') - kinds.count('stub') - kinds.count('missing')} with a mistake)")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
 
-        batch_seconds = time_grade_batch(root, work / "graded", args.jobs, args.seed)
-        with sqlite3.connect(work / "graded" / GRADEBOOK_NAME) as db:
-            graded = db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
-            hanging = db.execute("SELECT seconds FROM students WHERE student = 'zz-hanging'").fetchone()
-        batch_rate = 60 * graded / batch_seconds
-        print(f"grade-batch ({args.jobs} processes, feedback pages): {graded} students in {batch_seconds:.1f} s = "
-              f"{batch_rate:.1f} students/min (load {os.getloadavg()[0]:.2f})")
-        if hanging:
-            from autograder.sandbox import Limits
-            limits = Limits()
-            print(f"  the student whose MLP.forward never returns took {hanging[0]:.1f} s in all (time limits: "
-                  f"{limits.call_seconds:g} s a call, {limits.check_seconds:g} s a check)")
-        plain_rate = None
-        if args.without_feedback:
-            plain_seconds = time_grade_batch(root, work / "graded-plain", args.jobs, args.seed, "--no-feedback")
-            plain_rate = 60 * graded / plain_seconds
-            print(f"grade-batch ({args.jobs} processes, --no-feedback): {graded} students in {plain_seconds:.1f} s "
-                  f"= {plain_rate:.1f} students/min (load {os.getloadavg()[0]:.2f})")
-
         subset = sorted(manifest)[: args.nbgrader_students or args.students]
         course = work / "nbgrader-course"
         nbgrader_course(course, root, subset)
-        nbgrader_seconds = time_nbgrader(course)
-        autograded = nbgrader_students(course)
-        nbgrader_rate = 60 * autograded / nbgrader_seconds
-        print(f"nbgrader autograde: {autograded} students in {nbgrader_seconds:.1f} s = "
-              f"{nbgrader_rate:.2f} students/min")
-        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+        rates = {"feedback": [], "plain": [], "nbgrader": []}
+        for round_ in range(args.repeats):
+            out = work / f"graded-{round_}"
+            batch_seconds = time_grade_batch(root, out, args.jobs, args.seed)
+            with sqlite3.connect(out / GRADEBOOK_NAME) as db:
+                graded = db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
+                hanging = db.execute("SELECT seconds FROM students WHERE student = 'zz-hanging'").fetchone()
+            rates["feedback"].append(60 * graded / batch_seconds)
+            print(f"round {round_ + 1}: grade-batch ({args.jobs} processes, feedback pages): {graded} students in "
+                  f"{batch_seconds:.1f} s = {rates['feedback'][-1]:.1f} students/min (load {os.getloadavg()[0]:.2f})")
+            if hanging:
+                from autograder.sandbox import Limits
+                limits = Limits()
+                print(f"  the student whose MLP.forward never returns took {hanging[0]:.1f} s in all (time limits: "
+                      f"{limits.call_seconds:g} s a call, {limits.check_seconds:g} s a check)")
+            if args.without_feedback:
+                plain_seconds = time_grade_batch(root, work / f"graded-plain-{round_}", args.jobs, args.seed,
+                                                 "--no-feedback")
+                rates["plain"].append(60 * graded / plain_seconds)
+                print(f"round {round_ + 1}: grade-batch ({args.jobs} processes, --no-feedback): {graded} students in "
+                      f"{plain_seconds:.1f} s = {rates['plain'][-1]:.1f} students/min (load {os.getloadavg()[0]:.2f})")
+            nbgrader_seconds = time_nbgrader(course)
+            autograded = nbgrader_students(course)
+            rates["nbgrader"].append(60 * autograded / nbgrader_seconds)
+            print(f"round {round_ + 1}: nbgrader autograde: {autograded} students in {nbgrader_seconds:.1f} s = "
+                  f"{rates['nbgrader'][-1]:.2f} students/min (load {os.getloadavg()[0]:.2f})")
+        median = {name: statistics.median(values) for name, values in rates.items() if values}
+        print(f"medians of {args.repeats} rounds: grade-batch {median['feedback']:.1f}, "
+              + (f"--no-feedback {median['plain']:.1f}, " if "plain" in median else "")
+              + f"nbgrader {median['nbgrader']:.2f} students/min; load average at the end {os.getloadavg()[0]:.2f}")
         print(f"ratio (grade-batch with feedback pages / nbgrader students per minute): "
-              f"{batch_rate / nbgrader_rate:.1f}x (target: at least 20x)")
-        if plain_rate:
-            print(f"ratio (grade-batch --no-feedback / nbgrader students per minute): {plain_rate / nbgrader_rate:.1f}x")
+              f"{median['feedback'] / median['nbgrader']:.1f}x (target: at least 20x)")
+        if "plain" in median:
+            print(f"ratio (grade-batch --no-feedback / nbgrader students per minute): "
+                  f"{median['plain'] / median['nbgrader']:.1f}x")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -9,9 +9,10 @@ reaches a laptop, a Slurm cluster (dask-jobqueue) and Kubernetes
 tasks it held (docs/batch-grading.md).
 
 * Submissions travel as data: each task carries the student's notebooks
-  (bytes, by their path under the student's folder) and the instructor
-  notebooks are scattered to every worker once; the worker grades copies in
-  a folder of its own.  Nothing assumes a shared file system.
+  (bytes, by their path under the student's folder), and the instructor
+  notebooks reach every worker once, as a worker plugin (which Dask also
+  gives to workers that join or restart mid-run); the worker grades copies
+  in a folder of its own.  Nothing assumes a shared file system.
 * Results travel as data: the worker's ``Outcome`` (the report, the files'
   text, the recorded curves) comes back, with the paths of the copies put
   back to the coordinator's, so the files and rows are those local mode
@@ -32,6 +33,7 @@ tasks it held (docs/batch-grading.md).
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 import tempfile
@@ -47,6 +49,11 @@ from .gradebook import ERROR, StudentRecord
 from .planning import Job
 from .submissions import Submission
 from .workers import Outcome, grade_student
+
+try:
+    from distributed import WorkerPlugin
+except ImportError:   # only --scheduler needs Dask, and says how to install it
+    WorkerPlugin = object
 
 ALLOWED_FAILURES = 1      # workers a student's grading may kill and still be graded elsewhere
 CONNECT_SECONDS = 15
@@ -91,6 +98,16 @@ class Folder:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         return root
+
+
+class InstructorNotebooks(WorkerPlugin):
+    """The instructor notebooks of a run, held by every worker of the
+    cluster (``Client.register_plugin``): registered once, given by the
+    scheduler to every worker, including those that join or restart later."""
+
+    def __init__(self, folder: Folder):
+        self.folder = folder
+        self.name = f"mlpkit-instructor-{folder.digest}"
 
 
 class Cluster:
@@ -146,26 +163,27 @@ class Cluster:
         summary = receive.summary
         stages = list(todo[0].stages)
         source = todo[0].source
-        instructor = Folder.of(source, instructor_notebooks(source, stages).values())
-        shipped = self.client.scatter(instructor, broadcast=True, hash=True)
+        plugin = InstructorNotebooks(Folder.of(source, instructor_notebooks(source, stages).values()))
+        self.client.register_plugin(plugin, name=plugin.name)
         by_name = {submission.student: submission for submission in surveys}
         queue, running, refusing = list(todo), {}, set()
 
         def submit(job: Job):
             submission = Folder.of(job.folder, by_name[job.student].found.values()) \
                 if job.report is None and job.student in by_name else Folder(())
-            accepting = [address for address in self._addresses() if address not in refusing]
-            if not accepting:
-                return False
-            future = self.client.submit(grade_remote, job, submission, shipped, makers, allow_unconfined,
+            addresses = self._addresses()
+            accepting = [address for address in addresses if address not in refusing]
+            if addresses and not accepting:
+                return False     # every worker there refuses; with none there (restarting), the task waits
+            future = self.client.submit(grade_remote, job, submission, plugin.name, makers, allow_unconfined,
                                         key=f"mlpkit-grade-{job.student}-{uuid.uuid4().hex[:12]}",
-                                        workers=accepting if refusing else None, allow_other_workers=False,
-                                        pure=False)
+                                        workers=accepting if refusing and accepting else None,
+                                        allow_other_workers=False, pure=False)
             running[future] = job
             return True
 
         def fill():
-            while queue and len(running) < self.workers():
+            while queue and len(running) < max(1, self.workers()):
                 if not submit(queue[0]):
                     return
                 queue.pop(0)
@@ -175,19 +193,16 @@ class Cluster:
         while running:
             future = next(events)
             job = running.pop(future)
-            if future.status == "cancelled":
-                summary.ungraded.append(job.student)
-            elif future.status == "error":
-                error = future.exception()
-                if isinstance(error, distributed.KilledWorker):
-                    receive.died(job, DIED_TWICE)
-                else:
-                    note = f"a Dask task failed before grading ({type(error).__name__}: {error})"[:300]
-                    if note not in summary.notes:
-                        summary.notes.append(note)
-                    summary.ungraded.append(job.student)
-            else:
+            try:
                 outcome: Outcome = future.result()
+            except distributed.KilledWorker:
+                receive.died(job, DIED_TWICE)
+            except (Exception, asyncio.CancelledError) as error:   # cancelled, or failed before grading
+                note = f"a Dask task ended without grading ({type(error).__name__}: {error})"[:300]
+                if note not in summary.notes:
+                    summary.notes.append(note)
+                summary.ungraded.append(job.student)
+            else:
                 if outcome.refused:
                     refusing.add(outcome.worker)
                     summary.refused[outcome.worker] = outcome.refused
@@ -219,14 +234,15 @@ _PREPARED: dict = {}
 _PREPARING = threading.Lock()
 
 
-def grade_remote(job: Job, submission: Folder, instructor: Folder, makers: tuple,
-                 allow_unconfined: bool) -> Outcome:
+def grade_remote(job: Job, submission: Folder, plugin: str, makers: tuple, allow_unconfined: bool) -> Outcome:
     """What a Dask worker runs for one student: check that it may grade,
     write the data it was sent into a folder of its own, grade with
-    ``workers.grade_student`` and put the coordinator's paths back."""
+    ``workers.grade_student`` and put the coordinator's paths back.
+    ``plugin``: the name of this run's ``InstructorNotebooks``."""
     from distributed import get_worker
 
-    worker = get_worker().address
+    here = get_worker()
+    worker, instructor = here.address, here.plugins[plugin].folder
     source, refusal = _prepare(instructor, list(job.stages), job.instructor, allow_unconfined)
     if refusal:
         return Outcome(StudentRecord(job.student, ERROR, job.seed), {}, refused=refusal, worker=worker)

@@ -12,7 +12,16 @@ Per stage, a pipeline of small steps:
 4. run every check -- the instructor's test cells, then the hidden checks
    -- in this process, calling the student's code through stand-ins; a
    session that times out or crashes is replaced for the next check;
-5. end the session (killing everything it started) and keep its output.
+5. with a recorder (``StageRecorder``: the feedback plots of a batch),
+   let it record what it needs in the same session: what it saw of the
+   checks' calls, and at most one call of its own cells;
+6. end the session (killing everything it started) and keep its output.
+
+Time limits: a call that does not return within its limit costs that
+limit once; the function is not called again in the stage, and all such
+calls of a stage share one check's time limit (``sandbox.Remote``).  A
+recorder runs only in a stage where nothing timed out, so code that loops
+forever costs at most one time limit per stage.
 
 The seed of the hidden checks' inputs is, unless given, ``default_seed`` of
 the student's name (the submission folder's): the same submission always
@@ -29,25 +38,48 @@ import time
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
 from .checks import CheckContext, collecting_notes, hidden_checks, mistakes, public_checks
+from .checks.base import compiled
 from .plaindata import first
 from .course import STAGES, find_course, hidden_paths, instructor_notebooks, select_stages
 from .errors import CourseError, GradingError
 from .notebooks import PROVIDED, Notebook, NotebookProblem, find_submission, plan_cells, read_notebook, student_names
 from .outcomes import PUBLIC, CheckResult, GradeReport, Interruption, StageResult, StageStatus
-from .sandbox import CheckTimeLimit, Limits, LossReason, Remote, RemoteObject, Sandbox, SessionLost, type_name
+from .sandbox import (CheckTimeLimit, HangLimit, Limits, LossReason, Remote, RemoteObject, Sandbox, SessionLost,
+                      type_name)
 
 MAX_RESTARTS = 10         # new sessions per stage after a timeout or crash
+RECORDER_CELLS = "__mlpkit"  # the id prefix of a recorder's cells: their failures are no problem of the student's
 PRINTED_CAP = 64 * 1024   # characters kept of what a check printed in the grader
 
 
 # Why a session was lost, as the check's interruption.
 INTERRUPTIONS = {LossReason.TIMED_OUT: Interruption.CALL_TIME_LIMIT, LossReason.ENDED: Interruption.PROCESS_ENDED,
                  LossReason.UNREADABLE: Interruption.UNREADABLE_REPLY, LossReason.CLOSED: Interruption.PROCESS_ENDED}
+
+
+class StageRecorder(Protocol):
+    """What the engine lets record data while it grades a stage (the
+    feedback recorder of ``reports/curves.py`` is one).  Grades never
+    depend on it; none of its methods may raise."""
+
+    def cells(self, stage: str) -> list[dict]:
+        """Cells ({"id", "source"}) loaded after the student's, that only
+        define names for ``finish`` to call."""
+
+    def listener(self, stage: str) -> Callable | None:
+        """Told of every call of the student's code during the checks
+        (see ``sandbox.Remote``)."""
+
+    def finish(self, stage: str, remote: Remote, seconds: float) -> None:
+        """After the checks, in the same session: record, within ``seconds``."""
+
+    def skip(self, stage: str, why: str) -> None:
+        """Nothing can be recorded for ``stage``: ``why``, one line."""
 
 
 def student_of(path) -> str:
@@ -72,16 +104,20 @@ def default_seed(student: str) -> int:
 
 
 def grade_submission(path, stages=None, seed: int | None = None, limits: Limits | None = None,
-                     source=None) -> GradeReport:
+                     source=None, sandbox: Sandbox | None = None) -> GradeReport:
     """Grade the notebooks found under ``path``.
 
     stages: stage names (default: all six); seed: the hidden checks' seed
     (default: ``default_seed`` of the student, recorded in the report);
     limits: the sandbox's limits; source: the folder of instructor
-    notebooks (default: those of the course holding the current folder)."""
+    notebooks (default: those of the course holding the current folder);
+    sandbox: one already started with these limits (``mlpkit grade`` starts
+    it before importing the engine, so the two overlap), closed here."""
     if not Path(path).exists():
+        if sandbox is not None:
+            sandbox.close()
         raise GradingError(f"{path} does not exist")
-    with Grader(limits, source, stages) as grader:
+    with Grader(limits, source, stages, sandbox) as grader:
         return grader.grade(path, stages, seed)
 
 
@@ -89,16 +125,27 @@ class Grader:
     """A sandbox and the instructor notebooks, ready to grade one
     submission after another (``grade``)."""
 
-    def __init__(self, limits: Limits | None = None, source: Path | None = None, stages=None):
+    def __init__(self, limits: Limits | None = None, source: Path | None = None, stages=None,
+                 sandbox: Sandbox | None = None):
+        """``sandbox``: one already started with ``limits``, which this
+        Grader then owns; by default one is started here, and its start
+        overlaps the reading of the instructor notebooks."""
         self.limits = limits or Limits()
         try:
             self.source = Path(source) if source else find_course().source
         except CourseError as error:
+            if sandbox is not None:
+                sandbox.close()
             raise GradingError(str(error)) from None
+        self.sandbox = sandbox or Sandbox(self.limits, hide=hidden_paths(self.source), wait=False)
         self.instructors: dict[str, Notebook] = {}
-        for stage in select_stages(stages):
-            self.instructor(stage)
-        self.sandbox = Sandbox(self.limits, hide=hidden_paths(self.source))
+        try:
+            for stage in select_stages(stages):
+                self.instructor(stage)
+            self.sandbox.ready()
+        except BaseException:
+            self.sandbox.close()
+            raise
 
     def instructor(self, stage: str) -> Notebook:
         """The stage's instructor notebook, read once."""
@@ -114,18 +161,20 @@ class Grader:
         """Whether the sandbox can still start sessions."""
         return self.sandbox.alive
 
-    def grade(self, path, stages=None, seed: int | None = None, transcripts: dict | None = None) -> GradeReport:
+    def grade(self, path, stages=None, seed: int | None = None, transcripts: dict | None = None,
+              recorder: StageRecorder | None = None) -> GradeReport:
         """Grade one submission (seed: see ``default_seed``).  ``transcripts``,
         if given, receives per stage every request sent to the student's
-        code and its reply (the mutation harness replays them)."""
+        code and its reply (the mutation harness replays them); ``recorder``
+        records what it needs while each stage is graded."""
         path = Path(path)
         if not path.exists():
             raise GradingError(f"{path} does not exist")
         seed = default_seed(student_of(path)) if seed is None else int(seed)
-        return self.grade_seeds(path, [seed], stages, transcripts)[0]
+        return self.grade_seeds(path, [seed], stages, transcripts, recorder)[0]
 
     def grade_seeds(self, path, seeds: Sequence[int], stages=None,
-                    transcripts: dict | None = None) -> list[GradeReport]:
+                    transcripts: dict | None = None, recorder: StageRecorder | None = None) -> list[GradeReport]:
         """One report per seed, as ``grade`` with each seed would give, for
         the cost of loading each stage once: the public checks, which no
         seed changes, run once, the hidden checks once per seed (in one
@@ -140,10 +189,10 @@ class Grader:
         started = time.monotonic()
         deadline = started + self.limits.submission_seconds * len(seeds)
         hide = [str((path if path.is_dir() else path.parent).resolve())]
-        for stage in stages:
+        for number, stage in enumerate(stages):
             transcript = transcripts.setdefault(stage, []) if transcripts is not None else None
             grader = StageGrader(self.sandbox, stage, self.instructor(stage), path, seeds, self.limits,
-                                 deadline, hide, transcript)
+                                 deadline, hide, transcript, recorder, more=number + 1 < len(stages))
             for report, result in zip(reports, grader.run_seeds()):
                 report.stages.append(result)
         for report in reports:
@@ -166,7 +215,9 @@ class StageGrader:
 
     def __init__(self, sandbox: Sandbox, stage: str, instructor: Notebook, submission: Path,
                  seed: int | Sequence[int], limits: Limits, deadline: float, hide=(),
-                 transcript: list | None = None):
+                 transcript: list | None = None, recorder: StageRecorder | None = None, more: bool = False):
+        """``more``: another stage of the submission follows, whose session
+        the sandbox starts while this one is graded (``Sandbox.session``)."""
         self.sandbox, self.stage, self.instructor = sandbox, stage, instructor
         self.seeds = [int(seed)] if isinstance(seed, (int, np.integer)) else [int(s) for s in seed]
         self.submission, self.limits, self.deadline = submission, limits, deadline
@@ -176,7 +227,9 @@ class StageGrader:
         self.results = [StageResult(stage) for _ in self.seeds]
         self.noted: list[set[str]] = [set() for _ in self.seeds]   # per seed, the functions a note was kept for
         self.outputs: list[str] = []
-        self.remote = Remote(limits.call_seconds, transcript)
+        self.remote = Remote(limits.call_seconds, transcript, hang_allowance=limits.check_seconds)
+        self.recorder = recorder
+        self.more = more
         self.context = CheckContext({}, SimpleNamespace(), self.seeds[0])
 
     @property
@@ -213,6 +266,8 @@ class StageGrader:
 
     def _zero(self, status: StageStatus, reason: str) -> None:
         self._problem(reason)
+        if self.recorder is not None:
+            self.recorder.skip(self.stage, reason)
         for result in self.results:
             result.status = status
             for check in self.checks:
@@ -248,6 +303,9 @@ class StageGrader:
         cells, problems = plan_cells(self.instructor, student)
         for problem in problems:
             self._problem(problem)
+        if self.recorder is not None:
+            cells = cells + self.recorder.cells(self.stage)
+            self.remote.listener = self.recorder.listener(self.stage)
         names = student_names(self.instructor)
         stand_ins = {name: self.remote.klass(name) if kind == "class" else self.remote.function(name)
                      for name, kind in names.items()}
@@ -285,8 +343,33 @@ class StageGrader:
                 for number in (range(len(self.results)) if index is None else [index]):
                     self.results[number].checks.append(outcome)
                     self._note(number, check, notes)
+            self._record(cells, load_failure, restarts)
         finally:
             self._end()
+
+    def _record(self, cells: list, load_failure: str, restarts: int) -> None:
+        """Let the recorder record, in this session, if nothing of the stage
+        timed out (a hang costs one time limit, never a second one here)."""
+        if self.recorder is None:
+            return
+        self.remote.listener = None
+        why = ""
+        if load_failure:
+            why = load_failure
+        elif self.remote.timed_out:
+            why = "your code did not return in time during grading, so it was not run again for the plots"
+        elif time.monotonic() >= self.deadline:
+            why = "the submission's time limit was reached during grading"
+        elif not self.remote.session.usable:
+            if restarts >= MAX_RESTARTS:
+                why = "your code's process stopped too often during grading"
+            else:
+                why = self._start(cells)
+        if why:
+            self.recorder.skip(self.stage, why)
+        else:
+            self.recorder.finish(self.stage, self.remote,
+                                 max(0.0, min(self.limits.check_seconds, self.deadline - time.monotonic())))
 
     # ------------------------------------------------------------ sessions
     def _instructor_namespace(self, stand_ins: dict) -> dict:
@@ -297,13 +380,13 @@ class StageGrader:
         for cell in self.instructor.of_kind(PROVIDED):
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                exec(compile(cell.source, f"<provided {cell.grade_id}>", "exec"), namespace)
+                exec(compiled(cell.source, f"<provided {cell.grade_id}>"), namespace)
         namespace.update(stand_ins)  # a provided cell must not shadow the student's names
         return namespace
 
     def _start(self, cells: list, first: bool = False) -> str:
         """Start a session and load the cells; returns "" or why it failed."""
-        session = self.sandbox.session(self.stage, hide=self.hide)
+        session = self.sandbox.session(self.stage, hide=self.hide, spare=self.more)
         self.remote.attach(session)
         for result in self.results:
             result.isolation = list(session.isolation)
@@ -318,7 +401,7 @@ class StageGrader:
             return reason
         if first:
             for cell in reply.get("cells", []):
-                if type(cell) is dict and not cell.get("ok"):
+                if type(cell) is dict and not cell.get("ok") and not str(cell.get("id")).startswith(RECORDER_CELLS):
                     error = cell.get("error") or {}
                     where = "; ".join(str(w) for w in error.get("where", [])[-1:])
                     self._problem(
@@ -371,6 +454,8 @@ class StageGrader:
             named = found.name if found is not None else str(getattr(error, "likely_mistake", "") or "")
         except SessionLost as lost:
             message, interruption = self._lost_message(lost), INTERRUPTIONS[lost.why]
+        except HangLimit as limit:
+            message, interruption = str(limit), Interruption.CALL_TIME_LIMIT
         except CheckTimeLimit as limit:
             message = f"{limit} ({self.limits.check_seconds:g} s): is a loop running far too long?"
             interruption = Interruption.CHECK_TIME_LIMIT

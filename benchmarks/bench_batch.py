@@ -10,10 +10,19 @@ class with both tools, each as the command an instructor types:
 * ``nbgrader autograde "*"`` in a course where the six stages were
   generated, the submissions copied to ``submitted/<student>/<stage>/``.
 
-Prints each tool's wall time and students per minute, and their ratio
-(target: grade-batch at least 10x nbgrader's throughput on the same machine).
+With ``--repeats R`` both tools run R rounds, alternating, so that load on
+the shared machine hits both alike.  Prints each tool's wall time and
+students per minute per round, the medians, and their ratio
+(target: grade-batch with feedback pages at least 20x nbgrader's students
+per minute on the same machine), with the load average seen.
+
+``--without-feedback`` also times ``grade-batch --no-feedback`` (its own
+ratio).  ``--hanging`` adds a student whose ``MLP.forward`` loops forever
+and prints what that student cost (the policy: at most one time limit per
+stage; the feedback pages use the curves recorded while grading).
 
     python benchmarks/bench_batch.py [--students 50] [--jobs N] [--nbgrader-students K]
+                                     [--repeats R] [--without-feedback] [--hanging]
 
 ``--nbgrader-students K`` times nbgrader on the first K students only (its
 rate is per student, and a full class takes it about half an hour); the
@@ -25,6 +34,7 @@ import argparse
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,10 +51,10 @@ from autograder.notebooks import find_submission  # noqa: E402
 from tests.support.synthetic_class import make_class  # noqa: E402
 
 
-def time_grade_batch(root: Path, out: Path, jobs: int, seed: int) -> float:
+def time_grade_batch(root: Path, out: Path, jobs: int, seed: int, *extra) -> float:
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "autograder", "grade-batch", str(root), "--out", str(out),
-                             "--jobs", str(jobs), "--seed", str(seed), "--no-progress"],
+                             "--jobs", str(jobs), "--seed", str(seed), "--no-progress", *extra],
                             capture_output=True, text=True, timeout=7200)
     elapsed = time.perf_counter() - started
     if result.returncode not in (0, 1):
@@ -88,6 +98,19 @@ def nbgrader_students(course: Path) -> int:
         return db.execute("SELECT COUNT(DISTINCT student_id) FROM submitted_assignment").fetchone()[0]
 
 
+def add_hanging_student(folder: Path) -> None:
+    """A student who hands in the six solutions, with an ``MLP.forward``
+    that loops forever."""
+    from tests.support.hostile import builders
+
+    for stage in STAGES:
+        notebook = builders.solution(stage)
+        if stage == "04_mlp_class":
+            notebook = builders.edit_answer(notebook, "mlp_class", 'self.cache = {"A0": X}',
+                                            'while True:\n            pass\n        self.cache = {"A0": X}')
+        builders.write(notebook, folder, stage)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=50)
@@ -96,36 +119,63 @@ def main(argv=None) -> int:
                         help="time nbgrader on the first K students only (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic class and of the hidden checks")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="build everything in DIR and keep it")
+    parser.add_argument("--without-feedback", action="store_true", help="also time grade-batch --no-feedback")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds of both tools, alternating; the ratio is of the median rates")
+    parser.add_argument("--hanging", action="store_true",
+                        help="add a student whose MLP.forward never returns, and say what they cost")
     args = parser.parse_args(argv)
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="mlpkit-bench-batch-"))
     try:
         root = work / "submitted"
         manifest = make_class(root, args.students, seed=args.seed)
+        if args.hanging:
+            add_hanging_student(root / "zz-hanging")
         kinds = [kind.split(":")[0] if ":" in kind else kind for stages in manifest.values() for kind in stages.values()]
         print(f"synthetic class: {args.students} students x {len(STAGES)} stages in {root} "
               f"({kinds.count('solution')} solutions, {kinds.count('stub')} stubs, {kinds.count('missing')} missing, "
               f"{len(kinds) - kinds.count('solution') - kinds.count('stub') - kinds.count('missing')} with a mistake)")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
 
-        batch_seconds = time_grade_batch(root, work / "graded", args.jobs, args.seed)
-        with sqlite3.connect(work / "graded" / GRADEBOOK_NAME) as db:
-            graded = db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
-        batch_rate = 60 * graded / batch_seconds
-        print(f"grade-batch ({args.jobs} processes): {graded} students in {batch_seconds:.1f} s = "
-              f"{batch_rate:.1f} students/min")
-
         subset = sorted(manifest)[: args.nbgrader_students or args.students]
         course = work / "nbgrader-course"
         nbgrader_course(course, root, subset)
-        nbgrader_seconds = time_nbgrader(course)
-        autograded = nbgrader_students(course)
-        nbgrader_rate = 60 * autograded / nbgrader_seconds
-        print(f"nbgrader autograde: {autograded} students in {nbgrader_seconds:.1f} s = "
-              f"{nbgrader_rate:.2f} students/min")
-        print(f"load average at the end {os.getloadavg()[0]:.2f}")
-        print(f"ratio (grade-batch / nbgrader students per minute): {batch_rate / nbgrader_rate:.1f}x "
-              f"(target: at least 10x)")
+        rates = {"feedback": [], "plain": [], "nbgrader": []}
+        for round_ in range(args.repeats):
+            out = work / f"graded-{round_}"
+            batch_seconds = time_grade_batch(root, out, args.jobs, args.seed)
+            with sqlite3.connect(out / GRADEBOOK_NAME) as db:
+                graded = db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
+                hanging = db.execute("SELECT seconds FROM students WHERE student = 'zz-hanging'").fetchone()
+            rates["feedback"].append(60 * graded / batch_seconds)
+            print(f"round {round_ + 1}: grade-batch ({args.jobs} processes, feedback pages): {graded} students in "
+                  f"{batch_seconds:.1f} s = {rates['feedback'][-1]:.1f} students/min (load {os.getloadavg()[0]:.2f})")
+            if hanging:
+                from autograder.sandbox import Limits
+                limits = Limits()
+                print(f"  the student whose MLP.forward never returns took {hanging[0]:.1f} s in all (time limits: "
+                      f"{limits.call_seconds:g} s a call, {limits.check_seconds:g} s a check)")
+            if args.without_feedback:
+                plain_seconds = time_grade_batch(root, work / f"graded-plain-{round_}", args.jobs, args.seed,
+                                                 "--no-feedback")
+                rates["plain"].append(60 * graded / plain_seconds)
+                print(f"round {round_ + 1}: grade-batch ({args.jobs} processes, --no-feedback): {graded} students in "
+                      f"{plain_seconds:.1f} s = {rates['plain'][-1]:.1f} students/min (load {os.getloadavg()[0]:.2f})")
+            nbgrader_seconds = time_nbgrader(course)
+            autograded = nbgrader_students(course)
+            rates["nbgrader"].append(60 * autograded / nbgrader_seconds)
+            print(f"round {round_ + 1}: nbgrader autograde: {autograded} students in {nbgrader_seconds:.1f} s = "
+                  f"{rates['nbgrader'][-1]:.2f} students/min (load {os.getloadavg()[0]:.2f})")
+        median = {name: statistics.median(values) for name, values in rates.items() if values}
+        print(f"medians of {args.repeats} rounds: grade-batch {median['feedback']:.1f}, "
+              + (f"--no-feedback {median['plain']:.1f}, " if "plain" in median else "")
+              + f"nbgrader {median['nbgrader']:.2f} students/min; load average at the end {os.getloadavg()[0]:.2f}")
+        print(f"ratio (grade-batch with feedback pages / nbgrader students per minute): "
+              f"{median['feedback'] / median['nbgrader']:.1f}x (target: at least 20x)")
+        if "plain" in median:
+            print(f"ratio (grade-batch --no-feedback / nbgrader students per minute): "
+                  f"{median['plain'] / median['nbgrader']:.1f}x")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

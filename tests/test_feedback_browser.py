@@ -2,7 +2,7 @@
 Chromium (Debian's ``chromium``), not parsed by us.
 
 Pages are made the way ``grade-batch`` makes them (the engine's grade, the
-student's curves from the sandbox, ``feedback.write_student``) for two
+student's curves recorded while grading, ``feedback.write_student``) for two
 students: the solutions and the release stubs.  A copy of each page gets a
 small probe script that, on the load event, reports what the browser built:
 the title, every check row, every image with its decoded size, every
@@ -106,8 +106,7 @@ def pages(tmp_path_factory):
     out = tmp_path_factory.mktemp("feedback")
     made = {}
     for student, submission in (("solver", ROOT / "solutions"), ("stubber", ROOT / "assignments")):
-        report = workers.engine_grade(submission, STAGES, 7, SOURCE)
-        curves = workers.engine_curves(submission, STAGES, 7, SOURCE)
+        report, curves = workers.engine_grade_recorded(submission, STAGES, 7, SOURCE)
         feedback.write_student(out / student, student, report, curves, STAGES)
         made[student] = (out / student / "feedback", results_json(report), report)
     return made

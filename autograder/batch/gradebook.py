@@ -125,6 +125,10 @@ CREATE TABLE IF NOT EXISTS overrides (
     at      TEXT NOT NULL,
     PRIMARY KEY (student, stage)
 );
+CREATE TABLE IF NOT EXISTS curves (        -- the feedback plots' data recorded while grading (curves.pack)
+    student TEXT PRIMARY KEY REFERENCES students (student) ON DELETE CASCADE,
+    data    BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stage_grades (   -- what the exports show, rewritten after every change
     student    TEXT NOT NULL,
     stage      TEXT NOT NULL,
@@ -280,6 +284,7 @@ class Gradebook:
         orphans = sorted({row[0] for row in self.db.execute(
             "SELECT student FROM stage_scores WHERE student NOT IN (SELECT student FROM students) UNION "
             "SELECT student FROM checks WHERE student NOT IN (SELECT student FROM students)")})
+        self.db.execute("DELETE FROM curves WHERE student NOT IN (SELECT student FROM students)")
         for student in orphans:
             with self._transaction():
                 self.db.execute("DELETE FROM stage_scores WHERE student = ?", (student,))
@@ -303,7 +308,7 @@ class Gradebook:
     def _remove(self, student: str, why: str) -> None:
         with self._transaction():
             self._keep_history(student, why)
-            for table in ("checks", "stage_scores", "students"):
+            for table in ("curves", "checks", "stage_scores", "students"):
                 self.db.execute(f"DELETE FROM {table} WHERE student = ?", (student,))
 
     def _keep_history(self, student: str, why: str) -> None:
@@ -313,9 +318,11 @@ class Gradebook:
             "error, graded_at, why, digest, instructor, report FROM students WHERE student = ?",
             (now(), why, student))
 
-    def commit(self, record: StudentRecord) -> None:
+    def commit(self, record: StudentRecord, curves: bytes | None = None) -> None:
         """Replace everything recorded about ``record.student`` in one
-        transaction; the record replaced goes to the history."""
+        transaction; the record replaced goes to the history.  ``curves``:
+        the feedback plots' data recorded while grading, kept so that the
+        pages can be written again without grading."""
         report = record.report
         data = json.dumps(report.to_dict(), sort_keys=True) if report is not None else ""
         stages = [(record.student, stage.stage, stage.score, stage.max_score) for stage in report.stages] \
@@ -326,7 +333,7 @@ class Gradebook:
                   for number, check in enumerate(report.checks(), start=1)] if report is not None else []
         with self._transaction():
             self._keep_history(record.student, record.why)
-            for table in ("checks", "stage_scores", "students"):
+            for table in ("curves", "checks", "stage_scores", "students"):
                 self.db.execute(f"DELETE FROM {table} WHERE student = ?", (record.student,))
             self.db.execute(
                 "INSERT INTO students (student, status, score, max_score, seed, error, seconds, graded_at, report,"
@@ -338,6 +345,13 @@ class Gradebook:
             self.db.executemany(
                 "INSERT INTO checks (student, number, name, stage, visibility, status, score, max_score)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", checks)
+            if curves is not None:
+                self.db.execute("INSERT INTO curves (student, data) VALUES (?, ?)", (record.student, curves))
+
+    def curves(self, student: str) -> bytes | None:
+        """The feedback plots' data recorded when ``student`` was graded, if kept."""
+        row = self.db.execute("SELECT data FROM curves WHERE student = ?", (student,)).fetchone()
+        return bytes(row[0]) if row else None
 
     def raw_report(self, student: str) -> GradeReport | None:
         """The GradeReport the kit computed for ``student``, None if none is."""

@@ -41,6 +41,7 @@ class Job:
     hidden: str = "full"               # what the files show of the hidden checks (reports/visibility.py)
     report: dict | None = None         # render these results again without grading (GradeReport.to_dict)
     human: tuple = ()                  # the scores given by hand (grades.HumanGrade), merged before rendering
+    curves: bytes | None = None        # with ``report``: the curves recorded when graded (``curves.pack``)
 
 
 @dataclass

@@ -18,11 +18,15 @@ The run is a pipeline:
                          failed before, other instructor notebooks), and whose
                          files are only written again (another ``hidden``,
                          new scores given by hand, a file gone);
-7. ``grade_student``     in N worker processes (workers.py): grade, then write
-                         ``OUT/<student>/results.json`` and the feedback pages,
-                         each file atomically;
-8. ``Gradebook.commit``  in this process, one transaction per student as
-                         each finishes, the replaced record kept in the history;
+7. ``grade_student``     in N worker processes (workers.py), or on the workers
+                         of a Dask cluster (``--scheduler``, cluster.py): grade,
+                         recording the feedback plots' curves, and render
+                         results.json and the feedback pages; an ``Outcome``
+                         (plain data) comes back;
+8. ``Receiver``          in this process, as each student finishes: their files
+                         written atomically under ``OUT/<student>/``, then one
+                         gradebook transaction (record and curves), the
+                         replaced record kept in the history;
 9. ``write_nbgrader``    with nbgrader: every grade into nbgrader's gradebook,
                          late penalties computed with nbgrader's plugin;
 10. ``write_csv``        ``OUT/grades.csv`` from the gradebook, also after an
@@ -52,15 +56,16 @@ from pathlib import Path
 
 from ..course import Course, instructor_notebooks, select_stages
 from ..errors import BatchError, GradebookMismatch
+from ..files import write_atomic
 from ..outcomes import StageStatus
-from ..reports.instructor import write_instructor_reports
+from ..reports.instructor import similarity_beside, write_instructor_reports
 from ..reports.text import first_line
 from ..reports.visibility import HiddenDetails
 from .digests import describe_change, fingerprint, instructor_digests
 from .gradebook import ERROR, GRADED, Gradebook, StudentRecord, Why
 from .planning import GRADEBOOK_NAME, Job, check_jobs, check_names, find_students, student_seed, why_grade
 from .submissions import Submission, survey
-from .workers import CurveFunction, GradeFunction, grade_student
+from .workers import CurveFunction, GradeFunction, Outcome, grade_student
 
 CSV_NAME = "grades.csv"
 __all__ = ["CSV_NAME", "GRADEBOOK_NAME", "BatchSummary", "run_batch"]
@@ -85,9 +90,12 @@ class BatchSummary:
     notes: list = field(default_factory=list)             # anything else said once
     reports: list = field(default_factory=list)           # the instructor's reports written, and their problems
     nbgrader: str = ""                                    # the nbgrader gradebook written, "" if none
+    refused: dict = field(default_factory=dict)           # Dask worker -> why it refused to grade
+    ungraded: list = field(default_factory=list)          # students no worker would grade (left for a rerun)
     interrupted: bool = False
     seconds: float = 0.0
     jobs: int = 1
+    scheduler: str = ""                                   # the Dask scheduler graded on, "" if local
 
     @property
     def rate(self) -> float:
@@ -95,9 +103,15 @@ class BatchSummary:
         return 60.0 * (self.graded + len(self.errors)) / self.seconds if self.seconds else 0.0
 
     def describe(self) -> str:
+        where = f"{self.jobs} Dask workers at {self.scheduler}" if self.scheduler else f"{self.jobs} processes"
         lines = [f"mlpkit grade-batch: {self.students} students, {self.already} graded before, "
                  f"{self.graded} graded now, {len(self.errors)} errors "
-                 f"({self.seconds:.1f} s on {self.jobs} processes, {self.rate:.1f} students/min)"]
+                 f"({self.seconds:.1f} s on {where}, {self.rate:.1f} students/min)"]
+        lines += [f"  refused: worker {worker}: {why}" for worker, why in sorted(self.refused.items())]
+        if self.ungraded:
+            lines.append(f"  not graded: {len(self.ungraded)} students ({', '.join(self.ungraded[:5])}"
+                         f"{'...' if len(self.ungraded) > 5 else ''}): no worker would grade them; run again "
+                         "once workers that can confine student code are there")
         lines += [f"  excluded: {line}" for line in self.excluded]
         lines += [f"  repaired: {line}" for line in self.repaired]
         for why, students in self.regraded.items():
@@ -134,7 +148,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
               feedback: bool = True, progress: bool = True, grade: GradeFunction | None = None,
               curves: CurveFunction | None = None, regrade=(), regrade_all: bool = False,
               hidden: HiddenDetails | str | None = None, nbgrader: Course | bool | None = None,
-              allow_unconfined: bool = False) -> BatchSummary:
+              allow_unconfined: bool = False, scheduler: str | None = None) -> BatchSummary:
     """Grade every student of ``root`` not yet graded in ``out`` (or whose
     work changed), with the instructor notebooks of ``source``.
 
@@ -147,7 +161,10 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
     grade and curves replace the engine's functions (tests use stand-ins); they
     must be picklable (module-level functions).  A class of more than one
     student is refused where the engine cannot confine student code, unless
-    ``allow_unconfined``."""
+    ``allow_unconfined``.  scheduler: the address of a Dask scheduler whose
+    workers grade (``cluster.py``; each worker refuses to grade where it
+    cannot confine student code); this process then only plans, writes the
+    files and commits, exactly as in local mode."""
     started = time.monotonic()
     root, out, source = Path(root), Path(out), Path(source).resolve()
     stages = list(select_stages(stages))
@@ -158,13 +175,20 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         raise BatchError("--out must not be the folder of submissions itself")
     found = find_students(root, out)
     asked = check_names(regrade, found.folders)
-    if len(found.folders) > 1 and grade is None and not allow_unconfined:
+    if len(found.folders) > 1 and grade is None and not allow_unconfined and not scheduler:
         _require_confinement()
     surveys = [survey(name, folder.resolve(), stages) for name, folder in found.folders]
     digests = instructor_digests(source, stages)
     summary = BatchSummary(out, students=len(surveys), jobs=jobs, excluded=found.excluded)
+    cluster = None
+    if scheduler:
+        from .cluster import Cluster
+
+        cluster = Cluster.connect(scheduler)
+        summary.scheduler, summary.jobs = cluster.address, cluster.workers()
     out.mkdir(parents=True, exist_ok=True)
-    with Gradebook(out / GRADEBOOK_NAME) as book:
+    # The similarity report needs only the student folders: it is computed beside the grading.
+    with Gradebook(out / GRADEBOOK_NAME) as book, similarity_beside(found.folders, source, stages) as similar:
         summary.repaired = book.repair()
         # Without --seed, each student's own default seed (recorded as None);
         # a resumed run keeps whatever the first run recorded.
@@ -180,13 +204,19 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
                          set(asked), regrade_all, hidden, changed_hand)
             summary.already = len(surveys) - sum(1 for job in todo if job.report is None)
             bar = _progress_bar(len(surveys), len(surveys) - len(todo), progress)
+            receive = Receiver(out, book, summary, bar)
             try:
-                _grade_all(todo, jobs, (grade, curves), book, summary, bar)
+                if cluster is not None:
+                    cluster.grade(todo, receive, (grade, curves), surveys, allow_unconfined)
+                else:
+                    _grade_all(todo, jobs, (grade, curves), receive)
             except KeyboardInterrupt:
                 summary.interrupted = True
                 raise
             finally:
                 bar.close()
+                if cluster is not None:
+                    cluster.close()
                 if summary.interrupted:
                     book.write_csv(out / CSV_NAME, stages)
             book.set_meta("hidden", hidden.value)
@@ -199,7 +229,7 @@ def run_batch(root: Path, out: Path, source: Path, stages=None, jobs: int | None
         _say_problems(book, surveys, stages, summary)
         summary.errors = book.errors()
         # The instructor's view of the class: class-report.html/.json and similarity.html/.csv.
-        written, problems = write_instructor_reports(out, book, found.folders, source, stages)
+        written, problems = write_instructor_reports(out, book, found.folders, source, stages, similar=similar)
         summary.reports = [path for path in written if path.suffix == ".html"] + [f"warning: {p}" for p in problems]
     summary.seconds = time.monotonic() - started
     return summary
@@ -290,7 +320,7 @@ def _plan(book: Gradebook, surveys: list[Submission], out: Path, stages: list, b
         if why is not None:
             grade.append(job)
         elif hidden_changed or name in changed_hand or not _files_there(out / name, feedback):
-            render.append(replace(job, report=book.raw_report(name).to_dict()))
+            render.append(replace(job, report=book.raw_report(name).to_dict(), curves=book.curves(name)))
     return grade + render
 
 
@@ -370,8 +400,56 @@ def _progress_bar(total: int, initial: int, enabled: bool):
                            "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
 
 
-def _grade_all(todo: list, jobs: int, makers: tuple, book: Gradebook, summary: BatchSummary, bar) -> None:
-    """Grade ``todo`` on ``jobs`` processes, committing each student as they
+class Receiver:
+    """The coordinator's side of grading, the same for local processes and
+    Dask workers: each student's files written (atomically, under
+    ``OUT/<student>/``), then their record committed with the curves in one
+    transaction, so a record in the gradebook means its files are there."""
+
+    def __init__(self, out: Path, book: Gradebook, summary: BatchSummary, bar):
+        self.out, self.book, self.summary, self.bar = out, book, summary, bar
+
+    def __call__(self, job: Job, outcome: Outcome) -> None:
+        folder = self.out / job.student
+        _remove_temporaries(folder)
+        for name, text in outcome.files.items():
+            write_atomic(folder / name, text)
+        if job.report is not None:
+            self.summary.rendered += 1
+            self.bar.update(1)
+            return
+        record = outcome.record
+        self.book.commit(record, outcome.curves)
+        if record.status == GRADED:
+            self.summary.graded += 1
+            self.summary.regraded.setdefault(job.why, []).append(job.student)
+        self._advance()
+
+    def died(self, job: Job, why: str) -> None:
+        """``job``'s grading killed its worker twice: an error, never retried."""
+        if job.report is None:
+            self.book.commit(StudentRecord(job.student, ERROR, job.seed, digest=job.digest, why=job.why,
+                                           instructor=job.instructor, error=why))
+        self._advance()
+
+    def _advance(self) -> None:
+        errors = self.book.count(ERROR)
+        self.bar.set_postfix_str(f"{errors} errors" if errors else "", refresh=False)
+        self.bar.update(1)
+
+
+def _remove_temporaries(folder: Path) -> None:
+    """Leftovers of a run killed while writing this student's files."""
+    if folder.is_dir():
+        for leftover in folder.rglob(".*.tmp-*"):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def _grade_all(todo: list, jobs: int, makers: tuple, receive: Receiver) -> None:
+    """Grade ``todo`` on ``jobs`` processes, receiving each student as they
     finish.  A worker process that dies (a segfault, the OOM killer) takes
     the pool with it: the students it may have been grading become
     suspects, each graded again alone; one whose worker dies alone too is
@@ -382,24 +460,18 @@ def _grade_all(todo: list, jobs: int, makers: tuple, book: Gradebook, summary: B
     while remaining:
         alone = bool(suspects)
         group = [suspects[0]] if alone else list(remaining)
-        lost = _run_pool(group, 1 if alone else jobs, makers, book, summary, bar, remaining)
+        lost = _run_pool(group, 1 if alone else jobs, makers, receive, remaining)
         if alone and lost:
             job = lost[0]
-            if job.report is None:
-                book.commit(StudentRecord(job.student, ERROR, job.seed, digest=job.digest, why=job.why,
-                                          instructor=job.instructor,
-                                          error="the grading process died while grading this student (twice, "
-                                                "the second time alone)"))
+            receive.died(job, "the grading process died while grading this student (twice, the second time alone)")
             remaining.remove(job)
-            bar.update(1)
         else:
             suspects += [job for job in lost if job not in suspects]
         suspects = [job for job in suspects if job in remaining]
 
 
-def _run_pool(group: list, workers: int, makers: tuple, book: Gradebook, summary: BatchSummary, bar,
-              remaining: list) -> list:
-    """Grade ``group``, committing as results arrive; returns the jobs in
+def _run_pool(group: list, workers: int, makers: tuple, receive: Receiver, remaining: list) -> list:
+    """Grade ``group``, receiving results as they arrive; returns the jobs in
     flight when a worker died ([] if none did)."""
     context = multiprocessing.get_context("spawn")
     queue, running = list(group), {}
@@ -414,22 +486,11 @@ def _run_pool(group: list, workers: int, makers: tuple, book: Gradebook, summary
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    record = future.result()   # raises BrokenProcessPool if a worker died
+                    outcome = future.result()   # raises BrokenProcessPool if a worker died
                     job = running.pop(future)
                     remaining.remove(job)
-                    if job.report is not None:
-                        summary.rendered += 1
-                        bar.update(1)
-                        continue
-                    book.commit(record)
-                    if record.status == GRADED:
-                        summary.graded += 1
-                        summary.regraded.setdefault(job.why, []).append(job.student)
-                    errors = book.count(ERROR)
-                    bar.set_postfix_str(f"{errors} errors" if errors else "", refresh=False)
-                    bar.update(1)
+                    receive(job, outcome)
                 fill()
         except BrokenProcessPool:
             return list(running.values())
     return []
-

@@ -23,6 +23,7 @@ the stage's notes.
 """
 from __future__ import annotations
 
+import functools
 import contextvars
 import zlib
 from dataclasses import dataclass, field
@@ -77,6 +78,13 @@ class CheckContext:
     seed: int
 
 
+@functools.lru_cache(maxsize=1024)
+def compiled(source: str, filename: str):
+    """The code of an instructor's cell, compiled once per process (a class
+    runs the same test cells for every student)."""
+    return compile(source, filename, "exec")
+
+
 @dataclass(frozen=True)
 class PublicCheck:
     stage: str
@@ -89,7 +97,7 @@ class PublicCheck:
     visibility: Visibility = field(default=PUBLIC, init=False)
 
     def execute(self, context: CheckContext) -> None:
-        exec(compile(self.source, f"<test {self.grade_id}>", "exec"), context.namespace)
+        exec(compiled(self.source, f"<test {self.grade_id}>"), context.namespace)
 
 
 @dataclass(frozen=True)

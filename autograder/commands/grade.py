@@ -24,13 +24,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, course) -> int:
-    from ..engine import grade_submission
-    from ..errors import UserError
-    from ..reports.junit import junit
-    from ..reports.results_json import results_json
-    from ..reports.table import table
+    from ..course import hidden_paths
+    from ..sandbox import Limits, Sandbox
 
-    report = grade_submission(args.submission, args.stages, args.seed, source=course.source)
+    # The sandbox starts first: its process imports NumPy and Matplotlib while this one imports the engine.
+    sandbox = Sandbox(Limits(), hide=hidden_paths(course.source), wait=False)
+    try:
+        from ..engine import grade_submission
+        from ..errors import UserError
+        from ..reports.junit import junit
+        from ..reports.results_json import results_json
+        from ..reports.table import table
+    except BaseException:
+        sandbox.close()
+        raise
+
+    report = grade_submission(args.submission, args.stages, args.seed, source=course.source, sandbox=sandbox)
     print(table(report))
     try:
         if args.json:

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where results, feedback, gradebook.sqlite and grades.csv go (resumed if present)")
     parser.add_argument("--jobs", "-j", type=jobs, default=None, metavar="N",
                         help="students graded at once (default: all cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="grade on the workers of this Dask scheduler (tcp://host:8786) instead of local "
+                             "processes; this machine plans and keeps the gradebook (see docs/batch-grading.md)")
     parser.add_argument("--stage", action="append", dest="stages", choices=STAGES, metavar="NAME",
                         help="grade only this stage (repeatable); default: all six")
     parser.add_argument("--seed", type=int, default=None,
@@ -62,10 +65,11 @@ def run(args: argparse.Namespace, course) -> int:
         summary = run_batch(args.root, args.out, course.source, stages=args.stages, jobs=args.jobs,
                             seed=args.seed, feedback=not args.no_feedback, progress=not args.no_progress,
                             allow_unconfined=args.allow_unconfined, regrade=args.regrade,
-                            regrade_all=args.regrade_all, hidden=args.hidden, nbgrader=nbgrader)
+                            regrade_all=args.regrade_all, hidden=args.hidden, nbgrader=nbgrader,
+                            scheduler=args.scheduler)
     except KeyboardInterrupt:
         print(f"mlpkit grade-batch: interrupted; every student finished so far is in {args.out / GRADEBOOK_NAME} "
               f"and {args.out / CSV_NAME}. Run the same command again to grade the rest.", file=sys.stderr)
         return 130
     print(summary.describe())
-    return 1 if summary.errors else 0
+    return 1 if summary.errors or summary.ungraded else 0

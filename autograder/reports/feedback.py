@@ -15,6 +15,7 @@ Input is plain data: the student's ``GradeReport`` and the curves of
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -52,17 +53,27 @@ def write_student(folder: Path, student: str, report: GradeReport, curves: dict,
     """Write ``folder/feedback/<stage>.html`` for every stage and
     ``folder/feedback/index.html``; returns the paths written.  ``hidden``
     says what the pages show of the hidden checks (``visibility.py``)."""
-    written, whole, report = [], report, shown(report, hidden)
+    written = []
+    for name, text in render_student(student, report, curves, stages, hidden).items():
+        path = Path(folder) / name
+        write_atomic(path, text)
+        written.append(path)
+    return written
+
+
+def render_student(student: str, report: GradeReport, curves: dict, stages,
+                   hidden: HiddenDetails | str = HiddenDetails.FULL) -> dict[str, str]:
+    """The pages ``write_student`` writes, as {path under the student's
+    folder: HTML}: ``feedback/<stage>.html`` per stage, then
+    ``feedback/index.html``."""
+    pages, whole, report = {}, report, shown(report, hidden)
     for stage in stages:
         note = withheld(whole.stage(stage) or StageResult(stage), hidden)
-        page = stage_page(student, stage, report.stage(stage) or StageResult(stage), curves.get(stage),
-                          _reference(stage), withheld_note(note) if note else "")
-        path = Path(folder) / "feedback" / f"{stage}.html"
-        write_atomic(path, page)
-        written.append(path)
-    index = Path(folder) / "feedback" / INDEX
-    write_atomic(index, index_page(student, report, stages))
-    return written + [index]
+        pages[f"feedback/{stage}.html"] = stage_page(
+            student, stage, report.stage(stage) or StageResult(stage), curves.get(stage), _reference(stage),
+            withheld_note(note) if note else "")
+    pages[f"feedback/{INDEX}"] = index_page(student, report, stages)
+    return pages
 
 
 def _reference(stage: str) -> dict:
@@ -206,15 +217,15 @@ def plot_section(stage: str, curves: dict | None, reference: dict | None) -> str
                     title = f"{whose} decision boundary"
                     alt = describe_boundary(whose, data)
                     make = lambda data=data, title=title, alt=alt: charts.image(boundary_figure(data, title), alt)
-                    image = _cached(("boundary", id(data), title), make) if data is reference.get("boundary") \
-                        else make()
+                    image = _cached(("boundary", _digest(data), title, alt), make)
                     figures.append((image, title + _accuracy(data), "boundary"))
             if curves.get("losses") or reference.get("losses"):
                 mine, theirs = curves.get("losses", {}), reference.get("losses", {})
                 title = "Training loss: yours and the reference's"
                 alt = describe_losses(mine, theirs)
-                figure = loss_figure(mine, theirs, title)
-                figures.append((charts.image(figure, alt), title + coincidence(mine, theirs), "loss"))
+                make = lambda: charts.image(loss_figure(mine, theirs, title), alt)
+                image = _cached(("loss", _digest(mine), _digest(theirs), title, alt), make)
+                figures.append((image, title + coincidence(mine, theirs), "loss"))
     except Exception as error:  # noqa: BLE001 - a page without a plot rather than no page
         notes.append(f"A plot could not be drawn ({type(error).__name__}: {error}).")
     blocks = [figure_block(image, caption, kind) for image, caption, kind in figures]
@@ -289,12 +300,39 @@ def describe_boundary(whose: str, data: dict) -> str:
 
 
 _IMAGES: dict = {}
+IMAGES_KEPT = 64
 
 
 def _cached(key, make) -> str:
-    if key not in _IMAGES:
+    """A plot drawn once per process for the same data: the reference's,
+    and the many students whose curves are the same numbers (drawing is
+    most of a feedback page's cost).  Keeps the last ``IMAGES_KEPT``."""
+    if key in _IMAGES:
+        _IMAGES[key] = _IMAGES.pop(key)   # most recently used last
+    else:
         _IMAGES[key] = make()
+        while len(_IMAGES) > IMAGES_KEPT:
+            del _IMAGES[next(iter(_IMAGES))]
     return _IMAGES[key]
+
+
+def _digest(data) -> str:
+    """A digest of plain data holding arrays (what a plot is drawn from)."""
+    sha = hashlib.sha256()
+
+    def feed(value):
+        if isinstance(value, dict):
+            for key in sorted(value):
+                sha.update(str(key).encode() + b"\0")
+                feed(value[key])
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            array = np.asarray(value)
+            sha.update(f"{array.dtype}{array.shape}".encode())
+            sha.update(np.ascontiguousarray(array).tobytes())
+        else:
+            sha.update(repr(value).encode())
+    feed(data)
+    return sha.hexdigest()
 
 
 def boundary_figure(data: dict, title: str):

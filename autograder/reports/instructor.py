@@ -13,6 +13,7 @@ again.
 """
 from __future__ import annotations
 
+import contextlib
 import traceback
 from pathlib import Path
 from typing import Sequence
@@ -21,14 +22,17 @@ from . import class_report, similarity
 
 
 def write_instructor_reports(out: Path, book, students: Sequence[tuple[str, Path]], source: Path,
-                             stages: Sequence[str], release: Path | None = None) -> tuple[list[Path], list[str]]:
+                             stages: Sequence[str], release: Path | None = None,
+                             similar=None) -> tuple[list[Path], list[str]]:
     """Write the class report and the similarity report into ``out``.
 
     book: the batch's ``Gradebook`` (``statuses``, ``report(student)``,
     ``errors``); students: [(name, folder)] of the submissions; source: the
     instructor notebooks; release: the released notebooks, if the course
-    has them (their stubs are boilerplate too).  Returns (paths written,
-    one-line problems)."""
+    has them (their stubs are boilerplate too); similar: a future of
+    ``similar_pairs(students, stages, source, release)`` started earlier
+    (``similarity_beside``), else it is computed here.  Returns (paths
+    written, one-line problems)."""
     out, written, problems = Path(out), [], []
     if release is None:
         release = _release_of(source)
@@ -41,11 +45,37 @@ def write_instructor_reports(out: Path, book, students: Sequence[tuple[str, Path
     except Exception as error:  # noqa: BLE001 - a report must not lose a class's grades
         problems.append(_problem("class report", error))
     try:
-        pairs, compared = similarity.similar_pairs(students, stages, source, release)
+        pairs, compared = similar.result() if similar is not None else \
+            similarity.similar_pairs(students, stages, source, release)
         written += similarity.write(out, pairs, stages, compared)
     except Exception as error:  # noqa: BLE001
         problems.append(_problem("similarity report", error))
     return written, problems
+
+
+@contextlib.contextmanager
+def similarity_beside(students: Sequence[tuple[str, Path]], source: Path, stages: Sequence[str]):
+    """Compare the submissions in a process of its own while the class is
+    graded (it needs only the student folders, which grading does not
+    change): yields the future ``write_instructor_reports`` takes as
+    ``similar``; the process is stopped on leaving."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_leave_interrupts_to_the_batch)
+    try:
+        yield executor.submit(similarity.similar_pairs, list(students), list(stages), source, _release_of(source))
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _leave_interrupts_to_the_batch() -> None:
+    """In the comparing process: Ctrl-C stops the batch, which stops this
+    process; it says nothing of its own (no traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _release_of(source: Path) -> Path | None:

@@ -17,9 +17,9 @@
 """
 from .host import (CONFINEMENT, Confinement, LossReason, Sandbox, SandboxError, Session, SessionEnd, SessionLost,
                    confinement_gaps, probe_confinement)
-from .lending import CheckTimeLimit, Remote, RemoteObject, StudentError, type_name
+from .lending import CheckTimeLimit, HangLimit, Remote, RemoteObject, StudentError, type_name
 from .limits import Limits
 
-__all__ = ["CONFINEMENT", "CheckTimeLimit", "Confinement", "Limits", "LossReason", "Remote", "RemoteObject",
+__all__ = ["CONFINEMENT", "CheckTimeLimit", "Confinement", "HangLimit", "Limits", "LossReason", "Remote", "RemoteObject",
            "Sandbox", "SandboxError", "Session", "SessionEnd", "SessionLost", "StudentError", "confinement_gaps",
            "probe_confinement", "type_name"]

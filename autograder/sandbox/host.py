@@ -76,12 +76,20 @@ def _matplotlib_config(folder: Path) -> Path:
     it from scratch costs about half a second per run)."""
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        import matplotlib
-        for cache in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        for cache in _matplotlib_cachedir().glob("fontlist-*.json"):
             shutil.copy(cache, folder / cache.name)
     except Exception:  # noqa: BLE001 - a missing cache only costs time
         pass
     return folder
+
+
+def _matplotlib_cachedir() -> Path:
+    """Where Matplotlib keeps its font cache (``matplotlib.get_cachedir()``
+    on Linux), found without importing it: the sandbox starts sooner."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return Path(os.environ["MPLCONFIGDIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "matplotlib"
 
 
 def confinement_gaps(isolation: list[str]) -> list[str]:
@@ -111,7 +119,11 @@ def probe_confinement(limits: Limits | None = None) -> Confinement:
 class Sandbox:
     """The zygote process and the temporary folders of one grading run."""
 
-    def __init__(self, limits: Limits | None = None, hide: tuple = ()):
+    def __init__(self, limits: Limits | None = None, hide: tuple = (), wait: bool = True):
+        """Start the zygote.  ``wait=False`` returns as soon as it is
+        spawned: its start (importing NumPy and Matplotlib, a few tenths of a
+        second) then overlaps what the caller does until the first session,
+        which waits for it (``ready``)."""
         self.limits = limits or Limits()
         self.root = Path(tempfile.mkdtemp(prefix="mlpkit-grade-"))
         self.links = rootfs.allowed_top_levels()
@@ -123,13 +135,17 @@ class Sandbox:
         self.log_path = self.root / "zygote.log"
         self.zygote_pid: int | None = None
         self.pids_cgroups = ""   # the folder holding each session's pids cgroup, "" where none can be made
+        self.started = False     # the zygote said it is ready
+        self.spare: tuple | None = None   # (root plan, Session) started ahead for the next ``session``
         try:
-            self._start()
+            self._spawn()
+            if wait:
+                self.ready()
         except BaseException:
             self.close()
             raise
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
         links = rootfs.build_link_folder(self.link_folder, self.links)
         home = self.root / "home"
         home.mkdir()
@@ -147,9 +163,19 @@ class Sandbox:
         sources = {name: path.read_text() for name, path in RUNNER_SOURCES.items()}
         self.control.sendall(json.dumps({"path": str(links), "sources": sources,
                                          "grader_pid": os.getpid()}).encode())
-        reply = self._control_reply(30.0)
-        if not reply.get("ready"):
-            raise SandboxError(f"the sandbox did not start: {self._log_tail()}")
+
+    def ready(self) -> None:
+        """Wait until the zygote has started (once)."""
+        if self.started:
+            return
+        try:
+            reply = self._control_reply(30.0)
+            if not reply.get("ready"):
+                raise SandboxError(f"the sandbox did not start: {self._log_tail()}")
+        except BaseException:
+            self.close()
+            raise
+        self.started = True
         self.zygote_pid = reply["pid"]
         self.pids_cgroups = str(reply.get("pids_cgroups", ""))
 
@@ -166,6 +192,7 @@ class Sandbox:
     def fork_supervisor(self, request: dict, fds: list[int]) -> int:
         """Ask the zygote for a supervisor serving ``request``, handing it
         ``fds`` (protocol socket, output pipe, control socket); returns its pid."""
+        self.ready()
         socket.send_fds(self.control, [json.dumps(request).encode()], fds)
         return int(self._control_reply(30.0)["supervisor"])
 
@@ -184,11 +211,39 @@ class Sandbox:
         ``hide`` adds folders to hide from this session."""
         return rootfs.hide_in(self.plan, self.hide + [str(path) for path in hide])
 
-    def session(self, name: str = "session", hide=()) -> "Session":
-        """A new runner; ``hide`` adds folders to hide from this one only."""
-        return Session(self, name, self.root_plan(hide))
+    def session(self, name: str = "session", hide=(), spare: bool = False) -> "Session":
+        """A new runner; ``hide`` adds folders to hide from this one only.
+        ``spare``: also start the next one now (same ``hide``), so that
+        it is ready when asked for (the next stage of a submission) while
+        this one is used; a spare that is not asked for is closed."""
+        self.ready()
+        plan = self.root_plan(hide)
+        session = self._take_spare(plan)
+        if session is None:
+            session = Session(self, name, plan)
+        else:
+            session.name = name
+        if spare:
+            self.spare = (plan, Session(self, "spare", plan, wait=False))
+        return session
+
+    def _take_spare(self, plan: list[dict]) -> "Session | None":
+        if self.spare is None:
+            return None
+        (planned, session), self.spare = self.spare, None
+        if planned != plan:
+            session.close()
+            return None
+        try:
+            session.ready()
+        except SandboxError:
+            return None
+        return session
 
     def close(self) -> None:
+        if self.spare is not None:
+            self.spare[1].close()
+            self.spare = None
         if self.process is not None:
             try:
                 self.control.close()
@@ -218,7 +273,10 @@ class SessionEnd:
 class Session:
     """One runner process: load cells, make requests, end it."""
 
-    def __init__(self, sandbox: Sandbox, name: str, root_plan: list[dict]):
+    def __init__(self, sandbox: Sandbox, name: str, root_plan: list[dict], wait: bool = True):
+        """Start the runner; ``wait=False`` returns once it is forked, and
+        ``ready`` waits for it to say hello (in its minimal root, limits
+        set)."""
         self.name, self.limits = name, sandbox.limits
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=sandbox.root))
         self.proto, proto_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -247,6 +305,14 @@ class Session:
             proto_child.close()
             ctl_child.close()
             os.close(output_write)
+        self.greeted = False
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait until the runner has started (once)."""
+        if self.greeted:
+            return
         started = self._control_message(30.0)
         self.runner_pid = started.get("runner")
         try:
@@ -256,6 +322,7 @@ class Session:
             raise SandboxError(f"the sandbox's runner did not start: {self.output()[-2000:]}")
         self.isolation = [str(item) for item in hello.get("isolation", [])]
         self.unconfined = str(hello.get("unconfined", ""))
+        self.greeted = True
 
     # ------------------------------------------------------------- output
     def _drain_output(self, fd: int) -> None:

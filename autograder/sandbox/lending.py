@@ -67,6 +67,12 @@ class CheckTimeLimit(BaseException):
     submission's; the session itself is still usable."""
 
 
+class HangLimit(CheckTimeLimit):
+    """A call not made because the stage's code already hung: the function
+    did not return earlier in this stage, or the stage's allowance of time
+    for calls that do not return is spent (``Remote.hang_allowance``)."""
+
+
 _BUILTIN_EXCEPTIONS = {name: value for name, value in vars(builtins).items()
                        if isinstance(value, type) and issubclass(value, Exception)}
 
@@ -376,9 +382,22 @@ class Remote:
 
     ``attach`` points it at a (new) session; stand-ins made by
     ``function``/``klass`` follow it.  ``calls`` records every call of a
-    student function by name during the current check."""
+    student function by name during the current check.
 
-    def __init__(self, call_seconds: float = 10.0, transcript: list | None = None):
+    The time-limit policy: a call that does not return within its limit
+    loses the session (the engine starts another for the next check), and
+    its function or method is not called again through this ``Remote``
+    (one stage): later calls of it fail at once (``HangLimit``).  Calls
+    that end by their time limit share ``hang_allowance`` seconds in all;
+    once it is spent, no call is made.  So code that loops forever costs at
+    most one time limit per stage, however many checks call it.
+
+    ``listener``, if set, is told of every completed call of the student's
+    code: ``listener(label, args, kwargs, result, error)`` (the feedback
+    recorder of ``reports/curves.py`` takes its curves from it)."""
+
+    def __init__(self, call_seconds: float = 10.0, transcript: list | None = None,
+                 hang_allowance: float | None = None):
         self.call_seconds = call_seconds
         self.shared: SharedState | None = None   # the current session's shared state
         self.epoch = 0
@@ -388,6 +407,10 @@ class Remote:
         self.transcript = transcript         # a list to record requests and replies in (mutation testing)
         self.inflight = ""                   # what the last request called, for messages
         self.recording: dict | None = None   # the transcript entry of the request in flight
+        self.hang_allowance = hang_allowance  # seconds that calls ending by their time limit may take in all
+        self.hang_spent = 0.0
+        self.hung: dict[str, float] = {}     # label -> the time limit it did not return within
+        self.listener = None                 # told of every completed call (see the class's docstring)
 
     @property
     def session(self) -> Session | None:
@@ -463,10 +486,19 @@ class Remote:
         except Exception as error:
             if record is not None:
                 record["error"] = error
+            if self.listener is not None:
+                self.listener(label, args, kwargs, None, error)
             raise
         if record is not None:
             record["result"] = copy_tree(result)
+        if self.listener is not None:
+            self.listener(label, args, kwargs, result, None)
         return result
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether a call through this Remote ended by its time limit."""
+        return bool(self.hung)
 
     def getattr(self, obj: RemoteObject, attr: str):
         kind = _field(obj, "_type")
@@ -503,6 +535,15 @@ class Remote:
         time left, wait for its reply and apply the state it brings."""
         shared = self._shared()
         timeout = self.call_seconds
+        if label in self.hung:
+            raise HangLimit(f"{label} did not return earlier in this stage (time limit {self.hung[label]:g} s), "
+                            "so it is not called again: look for a loop that never ends")
+        if self.hang_allowance is not None:
+            left = self.hang_allowance - self.hang_spent
+            if left <= 0:
+                raise HangLimit(f"not run: calls that did not return used up this stage's "
+                                f"{self.hang_allowance:g} s for them (loops that never end?)")
+            timeout = min(timeout, left)
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
@@ -515,7 +556,14 @@ class Remote:
             entry = {"kind": "request", "label": label, "message": copy.deepcopy(message), "callbacks": []}
             self.transcript.append(entry)
         self.recording = entry
-        reply = shared.session.request(message, timeout, on_callback=self._callback)
+        sent = time.monotonic()
+        try:
+            reply = shared.session.request(message, timeout, on_callback=self._callback)
+        except SessionLost as lost:
+            if lost.why is LossReason.TIMED_OUT:
+                self.hung.setdefault(label, round(timeout, 1))
+                self.hang_spent += time.monotonic() - sent
+            raise
         if entry is not None:
             entry["reply"] = reply
         self._unreadable_as_lost(shared.incoming, reply)

@@ -134,9 +134,11 @@ def zygote(control_fd: int) -> None:
     while supervisors and time.monotonic() < deadline:
         time.sleep(0.02)
         _reap(supervisors, cgroups)
-    for pid in _children_of(os.getpid()):
+    stray = _children_of(os.getpid())
+    for pid in stray:
         _signal(pid, signal.SIGKILL)
-    time.sleep(0.05)
+    if stray:
+        time.sleep(0.05)
     _reap(supervisors, cgroups)
     cgroups.remove_all()
     os._exit(0)

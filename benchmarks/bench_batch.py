@@ -1,6 +1,6 @@
 """Class grading speed: ``mlpkit grade-batch`` against ``nbgrader autograde``.
 
-Builds a synthetic class from the solutions (``tests/synthetic_class.py``:
+Builds a synthetic class from the solutions (``tests/support/synthetic_class.py``:
 each student hands in each of the six stages as the solution, the solution
 with a random mistake, the release stub, or nothing), then grades the whole
 class with both tools, each as the command an instructor types:

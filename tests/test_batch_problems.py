@@ -116,6 +116,40 @@ def test_an_interrupted_run_still_writes_grades_csv(tmp_path):
     assert all(row["total"] == "22" and row["status"] == "graded" for row in rows)
 
 
+def test_ctrl_c_ends_an_idle_worker_without_a_traceback():
+    """The race behind a flaky interrupted run: a worker process waiting
+    for its next student when Ctrl-C reaches the process group printed
+    KeyboardInterrupt's traceback.  Here a worker is made idle for sure
+    (its one job done) and sent SIGINT: with the batch's initializer it
+    ends saying nothing; without it, the same steps print the traceback."""
+    script = (
+        "import os, signal, sys, time, multiprocessing\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from autograder.batch.workers import stop_quietly_on_interrupt\n"
+        "pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn'),"
+        " initializer=stop_quietly_on_interrupt if sys.argv[1] == 'quiet' else None)\n"
+        "worker = pool.submit(os.getpid).result()\n"
+        "time.sleep(0.5)\n"
+        "os.kill(worker, signal.SIGINT)\n"
+        "for _ in range(200):\n"
+        "    try:\n"
+        "        os.kill(worker, 0)\n"
+        "        time.sleep(0.05)\n"
+        "    except ProcessLookupError:\n"
+        "        break\n"
+        "pool.shutdown(wait=False)\n"
+    )
+
+    def run(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=60,
+                              cwd=ROOT).stderr
+
+    quiet = run("quiet")
+    assert "Traceback" not in quiet and "KeyboardInterrupt" not in quiet, quiet
+    loud = run("loud")
+    assert "KeyboardInterrupt" in loud, loud
+
+
 def graded(out) -> int:
     try:
         with sqlite3.connect(f"file:{out / 'gradebook.sqlite'}?mode=ro", uri=True, timeout=5) as db:

@@ -65,7 +65,7 @@ from .digests import describe_change, fingerprint, instructor_digests
 from .gradebook import ERROR, GRADED, Gradebook, StudentRecord, Why
 from .planning import GRADEBOOK_NAME, Job, check_jobs, check_names, find_students, student_seed, why_grade
 from .submissions import Submission, survey
-from .workers import CurveFunction, GradeFunction, Outcome, grade_student
+from .workers import CurveFunction, GradeFunction, Outcome, grade_student, stop_quietly_on_interrupt
 
 CSV_NAME = "grades.csv"
 __all__ = ["CSV_NAME", "GRADEBOOK_NAME", "BatchSummary", "run_batch"]
@@ -475,7 +475,8 @@ def _run_pool(group: list, workers: int, makers: tuple, receive: Receiver, remai
     flight when a worker died ([] if none did)."""
     context = multiprocessing.get_context("spawn")
     queue, running = list(group), {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context,
+                             initializer=stop_quietly_on_interrupt) as pool:
         def fill():
             while queue and len(running) < workers:
                 job = queue.pop(0)

@@ -44,6 +44,19 @@ class Outcome:
     worker: str = ""                    # the Dask worker that refused
 
 
+def stop_quietly_on_interrupt() -> None:
+    """A local worker process's initializer: Ctrl-C (SIGINT to the whole
+    process group) ends this process with exit status 130 and no traceback
+    of its own, whether it is grading (the engine's clean-up runs, as for
+    any exception) or idle, waiting for its next student, where Python's
+    KeyboardInterrupt would escape the pool and print a traceback.  The
+    coordinator says what happened, once (``run.py``)."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, lambda number, frame: sys.exit(130))
+
+
 # One student at a time per process: the engine redirects this process's
 # standard output and puts NumPy's global state back after each stage, which
 # two threads grading at once (a Dask worker with several threads) would mix.

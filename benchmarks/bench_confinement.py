@@ -19,7 +19,6 @@ Matplotlib inside ``bwrap`` (the kit's zygote imports them once and forks).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import statistics

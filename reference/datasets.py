@@ -58,15 +58,18 @@ def make_circles(n_samples: int = 500, noise: float = 0.1, factor: float = 0.5, 
     return X[order], y[order]
 
 
-def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 42):
-    """Interleaved spiral arms, one per class: a data set no straight line
-    separates.  Returns X (n_per_class * n_classes, 2) and y ints, shuffled."""
+def make_spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0):
+    """Interleaved spiral arms, one per class, starting evenly spaced around
+    the origin and winding outwards: a data set no straight line separates
+    (stage 6's three-class example; the notebook's provided copy is this one,
+    tests/test_provided_copies.py).  Returns X (n_per_class * n_classes, 2)
+    and y ints, shuffled."""
     rng = np.random.RandomState(seed)
-    radius = np.linspace(0.0, 1.0, n_per_class)
+    radius = np.linspace(0.05, 1.0, n_per_class)
     arms, labels = [], []
     for k in range(n_classes):
-        angle = np.linspace(k * 4.0, (k + 1) * 4.0, n_per_class) + rng.normal(0, noise, n_per_class)
-        arms.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
+        angle = 2 * np.pi * k / n_classes + 4.0 * radius + rng.normal(0, noise, n_per_class)
+        arms.append(np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]))
         labels.append(np.full(n_per_class, k))
     X, y = np.vstack(arms), np.concatenate(labels)
     order = rng.permutation(len(y))

@@ -8,7 +8,7 @@ hidden-layer table of stage 6), the loss (stages 4 and 6), the forward pass
 (stage 3), the gradient checkers (stages 1, 3, 4, 6), the MLP of stage 5
 and the MLP with options of stage 6 (run with the reference's softmax,
 losses, L2 and optimisers in place of the student's), plain SGD, and the
-moons, split and standardisation of stage 6 (make_moons and make_circles
+moons, spirals, split and standardisation of stage 6 (make_moons and make_circles
 are also compared bit for bit in test_notebook_claims.py).
 
 And the test helpers are one vocabulary: the same code in all six stages,
@@ -222,6 +222,11 @@ def test_stage_6s_sgd_and_data_helpers_equal_the_reference():
     for n, noise, seed in ((500, 0.2, 42), (7, 0.3, 5), (64, 0.1, 3)):
         for got, expected in zip(namespace["make_moons"](n, noise, seed), R.make_moons(n, noise, seed)):
             assert np.array_equal(got, expected)
+    for per_class, classes, noise, seed in ((100, 3, 0.2, 0), (7, 2, 0.0, 5), (30, 5, 0.4, 42)):
+        for got, expected in zip(namespace["make_spirals"](per_class, classes, noise, seed),
+                                 R.make_spirals(per_class, classes, noise, seed)):
+            assert np.array_equal(got, expected)
+    assert all(np.array_equal(a, b) for a, b in zip(namespace["make_spirals"](), R.make_spirals()))
 
 
 # ------------------------------------------------------------------ the test helpers

@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from autograder.batch.run import CSV_NAME, GRADEBOOK_NAME, run_batch  # noqa: E4
 
 from .support.batch_fakes import fake_grade, no_curves  # noqa: E402
 from .support.dask_cluster import PROJECT, DaskCluster, free_port  # noqa: E402
+from .support.gradebook_rows import row_count, wait_for_rows  # noqa: E402
 from .support.hostile import containment  # noqa: E402
 from .support.synthetic_class import make_class  # noqa: E402
 
@@ -46,22 +45,6 @@ def command(root: Path, out: Path, *extra) -> list:
     for stage in STAGES:
         args += ["--stage", stage]
     return args
-
-
-def graded_count(path: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-            return db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
-    except sqlite3.OperationalError:   # not created yet
-        return 0
-
-
-def wait_until_graded(out: Path, count: int, process=None, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while graded_count(out / GRADEBOOK_NAME) < count:
-        assert process is None or process.poll() is None, process.stderr.read().decode()[-3000:]
-        assert time.monotonic() < deadline, f"fewer than {count} students graded in {seconds} s"
-        time.sleep(0.05)
 
 
 def files(out: Path) -> dict:
@@ -130,11 +113,11 @@ def test_a_worker_lost_mid_run_loses_no_student(classroom, local, cluster, tmp_p
     out = tmp_path / "graded"
     process = subprocess.Popen(command(classroom, out, "--scheduler", cluster.address), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, cwd=PROJECT)
-    wait_until_graded(out, 2, process)
+    wait_for_rows(out / GRADEBOOK_NAME, 2, process, seconds=300)
     cluster.kill_worker("w1")
     stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr.decode()[-3000:]
-    assert graded_count(out / GRADEBOOK_NAME) == STUDENTS, "the run ended before the kill"
+    assert row_count(out / GRADEBOOK_NAME) == STUDENTS, "the run ended before the kill"
     assert_same_as(out, local)
     assert cluster.worker_count() == 1
 
@@ -143,10 +126,10 @@ def test_a_killed_coordinator_resumes(classroom, local, cluster, tmp_path):
     out = tmp_path / "graded"
     process = subprocess.Popen(command(classroom, out, "--scheduler", cluster.address), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, cwd=PROJECT, start_new_session=True)
-    wait_until_graded(out, 3, process)
+    wait_for_rows(out / GRADEBOOK_NAME, 3, process, seconds=300)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
-    killed_at = graded_count(out / GRADEBOOK_NAME)
+    killed_at = row_count(out / GRADEBOOK_NAME)
     assert 3 <= killed_at < STUDENTS, "the kill came after the batch had finished"
     again = subprocess.run(command(classroom, out, "--scheduler", cluster.address), capture_output=True, text=True,
                            timeout=600, cwd=PROJECT)
@@ -188,7 +171,7 @@ def test_a_worker_that_cannot_confine_student_code_refuses_work(classroom, tmp_p
         assert len(said) == 1 and "student code cannot be confined on this worker" in said[0], refused.stdout
         assert "unshare: Operation not permitted" in said[0]
         assert any(line.startswith(f"  not graded: {STUDENTS} students") for line in lines), refused.stdout
-        assert graded_count(out / GRADEBOOK_NAME) == 0
+        assert row_count(out / GRADEBOOK_NAME) == 0
 
         cluster.add_worker("free")
         cluster.wait_for(2)

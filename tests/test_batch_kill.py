@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
 from autograder.batch.run import CSV_NAME, GRADEBOOK_NAME
 from autograder.batch.gradebook import Gradebook
 
+from .support.gradebook_rows import row_count, wait_for_rows
 from .support.synthetic_class import make_class
 
 STUDENTS = 8
@@ -35,14 +34,6 @@ def command(root, out):
     for stage in STAGES:
         args += ["--stage", stage]
     return args
-
-
-def graded_count(path) -> int:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-            return db.execute("SELECT COUNT(*) FROM students").fetchone()[0]
-    except sqlite3.OperationalError:   # not created yet
-        return 0
 
 
 def results_without_timings(out, student) -> dict:
@@ -66,15 +57,11 @@ def test_a_killed_batch_resumes_to_the_same_gradebook(classroom, tmp_path):
     resumed = tmp_path / "resumed"
     process = subprocess.Popen(command(classroom, resumed), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                start_new_session=True)
-    deadline = time.monotonic() + 300
-    while graded_count(resumed / GRADEBOOK_NAME) < KILL_AFTER:
-        assert process.poll() is None, process.stderr.read().decode()[-3000:]
-        assert time.monotonic() < deadline, "the batch graded nobody in 300 s"
-        time.sleep(0.05)
+    wait_for_rows(resumed / GRADEBOOK_NAME, KILL_AFTER, process, seconds=300)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    killed_at = graded_count(resumed / GRADEBOOK_NAME)
+    killed_at = row_count(resumed / GRADEBOOK_NAME)
     assert KILL_AFTER <= killed_at < STUDENTS, "the kill came after the batch had finished"
 
     again = subprocess.run(command(classroom, resumed), capture_output=True, text=True, timeout=600)

@@ -27,10 +27,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .support.handed_in import apply_mistake, copy_release, paste_answers
-from .support.stage_notebooks import ASSIGNMENTS, STUDENT_KIT, release_path, solution_path
+from .support.handed_in import with_a_mistake
+from .support.stage_notebooks import ASSIGNMENTS, STUDENT_KIT, release_path
 from .support.student_env import points_table, run_pytest
-from .support.student_mistakes import MISTAKES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -157,10 +156,7 @@ def lab(tmp_path_factory):
     if not ASSIGNMENTS.is_dir():
         pytest.fail("no assignments/ folder: run `mlpkit release`")
     base = tmp_path_factory.mktemp("jupyterlab")
-    folder = copy_release(base / "course")
-    notebook = release_path(folder, STAGE)
-    paste_answers(notebook, solution_path(STAGE))
-    apply_mistake(notebook, next(mistake for mistake in MISTAKES if mistake[0] == STAGE))
+    folder, notebook = with_a_mistake(base / "course", STAGE)
     scratch = base / "scratch"
     scratch.mkdir()
     session = Lab(folder, scratch)

@@ -24,10 +24,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .support.handed_in import apply_mistake, copy_release, paste_answers
-from .support.stage_notebooks import ASSIGNMENTS, STUDENT_KIT, release_path, solution_path
+from .support.handed_in import with_a_mistake
+from .support.stage_notebooks import ASSIGNMENTS, STUDENT_KIT
 from .support.student_env import points_table
-from .support.student_mistakes import MISTAKES
 
 pytestmark = pytest.mark.slow
 
@@ -95,10 +94,7 @@ def student(tmp_path_factory):
     if not ASSIGNMENTS.is_dir():
         pytest.fail("no assignments/ folder: run `mlpkit release`")
     base = tmp_path_factory.mktemp("student_setup")
-    folder = copy_release(base / "course")
-    notebook = release_path(folder, STAGE)
-    paste_answers(notebook, solution_path(STAGE))
-    apply_mistake(notebook, next(mistake for mistake in MISTAKES if mistake[0] == STAGE))
+    folder, notebook = with_a_mistake(base / "course", STAGE)
 
     python = oldest_allowed_python()
     bin_dir = base / "bin"          # `python3` on the PATH is the interpreter chosen above

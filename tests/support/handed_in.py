@@ -87,6 +87,17 @@ def mistakes_by_stage(round_: int) -> dict[str, tuple]:
     return {stage: found[stage][round_] for stage in STAGES if len(found.get(stage, ())) > round_}
 
 
+def with_a_mistake(target: Path, stage: str) -> tuple[Path, Path]:
+    """A copy of the release at ``target`` where ``stage`` holds the
+    solutions' answers with that stage's first known mistake (the other
+    stages as released): (the folder, the stage's notebook)."""
+    folder = copy_release(target)
+    notebook = release_path(folder, stage)
+    paste_answers(notebook, solution_path(stage))
+    apply_mistake(notebook, next(mistake for mistake in MISTAKES if mistake[0] == stage))
+    return folder, notebook
+
+
 def handed_in(base: Path, kind: str) -> Path:
     """A copy of the release under ``base/kind``:
 
